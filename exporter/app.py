@@ -1,0 +1,72 @@
+"""`serve`: wire config, engine, sources, refresher and HTTP server together, and run until a signal."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from sqlalchemy.engine import URL
+
+from exporter import db
+from exporter.budgets import KeyBudgets
+from exporter.config import Config, parse_listen_address
+from exporter.errors import DatabaseError, ExporterError
+from exporter.refresher import Refresher
+from exporter.server import HttpServer
+
+log = logging.getLogger("exporter")
+
+
+def default_sources() -> list:
+    return [KeyBudgets()]
+
+
+def build(cfg: Config, url: URL | None = None) -> Refresher:
+    engine = db.create_engine(cfg.database, url)
+    return Refresher(engine=engine, sources=default_sources(), schema_name=cfg.database.db_schema,
+                     interval=cfg.refresh.interval)
+
+
+class Running:
+    """A started exporter: refresher thread plus HTTP server. `stop()` ends both."""
+
+    def __init__(self, cfg: Config, url: URL | None = None):
+        self.refresher = build(cfg, url)
+        host, port = parse_listen_address(cfg.web.listen_address)
+        first_ok = self.refresher.refresh()
+        if not first_ok:
+            err = self.refresher.last_error or "unknown error"
+            cause = self.refresher.last_exception
+            if not (isinstance(cause, DatabaseError) and cause.transient):
+                self.refresher.stop()
+                raise ExporterError(err)
+            log.warning("database not reachable yet; serving litellm_db_up 0 and retrying")
+        self.http = HttpServer(host, port, self.refresher)
+        self.http.start()
+        self.refresher.start(delay_first=first_ok)
+        self.url = f"http://{host or '127.0.0.1'}:{self.http.port}/metrics"
+        log.info("listening", extra={"address": f"{host or '0.0.0.0'}:{self.http.port}",
+                                     "refresh_interval_s": cfg.refresh.interval})
+
+    def stop(self) -> None:
+        self.http.stop()
+        self.refresher.stop()
+
+
+def wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(3600):
+        pass
+
+
+def serve(cfg: Config) -> int:
+    running = Running(cfg)
+    try:
+        wait_for_signal()
+    finally:
+        log.info("stopping")
+        running.stop()
+    return 0

@@ -1,0 +1,120 @@
+"""Command line: Prometheus-style dotted flags, each with an environment variable; nothing else lives here."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from exporter import __version__, config, logs
+from exporter.errors import ConfigError, ExporterError
+
+EPILOG = ("Precedence: flags > environment variables > --config.file > defaults. "
+          "Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _setting(parser: argparse.ArgumentParser, path: tuple[str, str], help_text: str, **kw) -> None:
+    flag, envs = next((f, e) for p, f, e in config.SETTINGS if p == path)
+    dest = "cfg__" + "__".join(path)
+    parser.add_argument(flag, dest=dest, default=None, help=f"{help_text} [env: {', '.join(envs)}]", **kw)
+
+
+def _common(parser: argparse.ArgumentParser, database: bool = True) -> None:
+    parser.add_argument(config.CONFIG_FILE_FLAG, dest="config_file", metavar="FILE",
+                        help=f"YAML config file [env: {config.CONFIG_FILE_ENV}]")
+    if database:
+        _setting(parser, ("database", "url"), "PostgreSQL URL of LiteLLM's database, e.g. "
+                 "postgresql://exporter@db:5432/litellm (prefer the env var: flags show in `ps`)", metavar="URL")
+        _setting(parser, ("database", "schema"), "schema of LiteLLM's tables (default public)", metavar="NAME")
+        _setting(parser, ("database", "statement_timeout"), "per-statement timeout (default 30s)", metavar="DUR")
+        _setting(parser, ("database", "lock_timeout"), "lock wait timeout (default 2s)", metavar="DUR")
+        _setting(parser, ("database", "connect_timeout"), "connection timeout (default 5s)", metavar="DUR")
+    _setting(parser, ("log", "level"), "debug, info, warning or error (default info)", metavar="LEVEL")
+    _setting(parser, ("log", "format"), "text or json (default text)", metavar="FMT")
+
+
+def _web(parser: argparse.ArgumentParser, default: str) -> None:
+    _setting(parser, ("web", "listen_address"), f"address for /metrics (default {default})", metavar="HOST:PORT")
+    _setting(parser, ("refresh", "interval"), "how often to read the database (default 30s)", metavar="DUR")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="litellm-spend-exporter", epilog=EPILOG,
+                     description="Prometheus metrics, checks and a demo over LiteLLM's Postgres spend ledger.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    serve = sub.add_parser("serve", help="run the exporter", epilog=EPILOG,
+                           description="Read LiteLLM's database on a schedule and serve /metrics, /healthz and /.")
+    _common(serve)
+    _web(serve, ":9733")
+
+    check = sub.add_parser("check", help="check the database connection and LiteLLM schema", epilog=EPILOG,
+                           description="Connect, report the detected LiteLLM schema capabilities, exit non-zero "
+                                       "when something required is missing.")
+    _common(check)
+
+    demo = sub.add_parser("demo", help="run the exporter on an embedded PostgreSQL with demo data", epilog=EPILOG,
+                          description="Start a private PostgreSQL with LiteLLM's real schema and generated demo "
+                                      "traffic, create a read-only login, and serve /metrics from it. "
+                                      "Ctrl-C stops everything and removes the data unless --keep.")
+    _common(demo, database=False)
+    _web(demo, "127.0.0.1:9733")
+    demo.add_argument("--rows", type=int, default=100_000, help="SpendLogs rows to generate (default 100000)")
+    demo.add_argument("--seed", type=int, default=42, help="random seed for the demo data (default 42)")
+    demo.add_argument("--days", type=float, default=30.0, help="days of history to generate (default 30)")
+    demo.add_argument("--once", action="store_true", help="print one scrape of /metrics and exit")
+    demo.add_argument("--keep", action="store_true", help="keep the data directory when stopping")
+    demo.add_argument("--postgres", default="embedded", metavar="KIND",
+                      help="embedded (default), debian-15, or a PostgreSQL bin/ directory")
+    return parser
+
+
+def _flags(args: argparse.Namespace) -> dict[tuple[str, str], str]:
+    return {tuple(k.removeprefix("cfg__").split("__")): v for k, v in vars(args).items()
+            if k.startswith("cfg__") and v is not None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    debug = False
+    try:
+        cfg = config.load(_flags(args), args.config_file)
+        debug = cfg.log.level == "debug"
+        logs.setup(cfg.log.level, cfg.log.format)
+        if args.command == "serve":
+            from exporter.app import serve
+            return serve(cfg)
+        if args.command == "check":
+            from exporter.check import run
+            return run(cfg)
+        if args.command == "demo":
+            from exporter.demo import run
+            return run(cfg, rows=args.rows, seed=args.seed, days=args.days, once=args.once, keep=args.keep,
+                       postgres=args.postgres)
+        raise ConfigError(f"unknown command {args.command}")
+    except ExporterError as exc:
+        if debug:
+            logging.getLogger("exporter").exception("failed")
+        print(f"litellm-spend-exporter {args.command}: {'configuration error: ' if exc.exit_code == 2 else ''}"
+              f"{exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a bug: one line unless debugging
+        if debug:
+            raise
+        from exporter.db import redact
+        print(f"litellm-spend-exporter {args.command}: unexpected error: {type(exc).__name__}: {redact(str(exc))} "
+              "(run with --log.level=debug for a traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

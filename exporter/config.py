@@ -1,0 +1,203 @@
+"""Configuration: a strict YAML schema (pydantic), overlaid by environment variables and flags."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from exporter.errors import ConfigError
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+ENV_PREFIX = "LITELLM_EXPORTER_"
+
+
+def parse_duration(value: Any) -> float:
+    """`30s`, `500ms`, `5m`, `1h`, `7d` or a number of seconds -> seconds (float)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration like 30s, 5m or 1h")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    else:
+        raise ValueError("expected a duration like 30s, 5m or 1h")
+    if not (seconds >= 0) or seconds == float("inf"):
+        raise ValueError("expected a non-negative, finite duration")
+    return seconds
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class DatabaseConfig(Strict):
+    url: SecretStr | None = Field(None, description="PostgreSQL URL of LiteLLM's database (read-only role)")
+    db_schema: str = Field("public", alias="schema", min_length=1, max_length=63,
+                           description="schema holding LiteLLM's tables (LiteLLM's DATABASE_SCHEMA)")
+    statement_timeout: float = Field(30.0, description="per-statement timeout")
+    lock_timeout: float = Field(2.0, description="lock wait timeout")
+    connect_timeout: float = Field(5.0, description="connection timeout")
+    application_name: str = Field("litellm-spend-exporter", min_length=1, max_length=63)
+
+    _durations = field_validator("statement_timeout", "lock_timeout", "connect_timeout", mode="before")(
+        lambda v: parse_duration(v))
+
+    @field_validator("connect_timeout")
+    @classmethod
+    def _connect_timeout_positive(cls, v: float) -> float:
+        if v < 1:
+            raise ValueError("must be at least 1s")
+        return v
+
+
+class WebConfig(Strict):
+    listen_address: str = Field(":9733", description="host:port the HTTP server listens on")
+
+    @field_validator("listen_address")
+    @classmethod
+    def _valid_address(cls, v: str) -> str:
+        parse_listen_address(v)
+        return v
+
+
+class RefreshConfig(Strict):
+    interval: float = Field(30.0, description="how often the exporter reads the database")
+    _durations = field_validator("interval", mode="before")(lambda v: parse_duration(v))
+
+    @field_validator("interval")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v < 1:
+            raise ValueError("must be at least 1s")
+        return v
+
+
+class LogConfig(Strict):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["text", "json"] = "text"
+
+
+class Config(Strict):
+    database: DatabaseConfig = DatabaseConfig()
+    web: WebConfig = WebConfig()
+    refresh: RefreshConfig = RefreshConfig()
+    log: LogConfig = LogConfig()
+
+
+def parse_listen_address(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError("expected host:port, e.g. :9733 or 127.0.0.1:9733")
+    host = host.strip("[]")
+    return host, int(port)
+
+
+# -- sources ---------------------------------------------------------------------------------------
+
+# Every setting that can come from a flag or an environment variable: (path, flag, env vars...).
+SETTINGS: list[tuple[tuple[str, str], str, tuple[str, ...]]] = [
+    (("database", "url"), "--database.url", (ENV_PREFIX + "DATABASE_URL", "DATABASE_URL")),
+    (("database", "schema"), "--database.schema", (ENV_PREFIX + "DATABASE_SCHEMA", "DATABASE_SCHEMA")),
+    (("database", "statement_timeout"), "--database.statement-timeout", (ENV_PREFIX + "DATABASE_STATEMENT_TIMEOUT",)),
+    (("database", "lock_timeout"), "--database.lock-timeout", (ENV_PREFIX + "DATABASE_LOCK_TIMEOUT",)),
+    (("database", "connect_timeout"), "--database.connect-timeout", (ENV_PREFIX + "DATABASE_CONNECT_TIMEOUT",)),
+    (("web", "listen_address"), "--web.listen-address", (ENV_PREFIX + "WEB_LISTEN_ADDRESS",)),
+    (("refresh", "interval"), "--refresh.interval", (ENV_PREFIX + "REFRESH_INTERVAL",)),
+    (("log", "level"), "--log.level", (ENV_PREFIX + "LOG_LEVEL",)),
+    (("log", "format"), "--log.format", (ENV_PREFIX + "LOG_FORMAT",)),
+]
+CONFIG_FILE_FLAG = "--config.file"
+CONFIG_FILE_ENV = ENV_PREFIX + "CONFIG_FILE"
+
+
+def read_yaml(path: str) -> dict:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist; fix --config.file or {CONFIG_FILE_ENV}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"config file {path} is not valid YAML{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of sections (database, web, refresh, log), "
+                          f"not a {type(data).__name__}")
+    return data
+
+
+def load(flags: dict[tuple[str, str], Any] | None = None, config_file: str | None = None,
+         environ: dict[str, str] | None = None) -> Config:
+    """Build the config: file < environment < flags. Raises ConfigError naming the key and its source."""
+    environ = os.environ if environ is None else environ
+    flags = flags or {}
+    config_file = config_file or environ.get(CONFIG_FILE_ENV) or None
+    data: dict[str, Any] = read_yaml(config_file) if config_file else {}
+    origin = f"config file {config_file}" if config_file else "defaults"
+    sources: dict[tuple[str, str], str] = {}
+    merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    for path, flag, envs in SETTINGS:
+        value, source = None, None
+        if flags.get(path) is not None:
+            value, source = flags[path], f"flag {flag}"
+        else:
+            for env in envs:
+                if environ.get(env):
+                    value, source = environ[env], f"environment variable {env}"
+                    break
+        if source is None:
+            continue
+        section = merged.setdefault(path[0], {})
+        if not isinstance(section, dict):
+            continue  # reported by validation below
+        section[path[1]] = value
+        sources[path] = source
+    try:
+        return Config.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, sources, origin)) from None
+
+
+def _describe(exc: ValidationError, sources: dict[tuple[str, str], str], origin: str) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(str(p) for p in err["loc"])
+        key = ".".join(loc) or "(top level)"
+        source = sources.get(loc[:2], origin) if len(loc) >= 2 else origin
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            parent = ".".join(loc[:-1])
+            allowed = _allowed_keys(loc[:-1])
+            msg = f"unknown key {key!r}" + (f" (allowed under {parent or 'the top level'}: {', '.join(allowed)})"
+                                            if allowed else "")
+        elif kind == "missing":
+            msg = f"missing required value {key}"
+        else:
+            got = err.get("input")
+            shown = "<hidden>" if loc[-1:] == ("url",) else repr(got)
+            msg = f"invalid value for {key}: {err['msg'].removeprefix('Value error, ')} (got {shown})"
+        lines.append(f"{msg} [from {source}]")
+    return "; ".join(lines)
+
+
+def _allowed_keys(loc: tuple[str, ...]) -> list[str]:
+    model: type[BaseModel] = Config
+    for part in loc:
+        field = model.model_fields.get(part) or next(
+            (f for f in model.model_fields.values() if f.alias == part), None)
+        if field is None or not isinstance(field.annotation, type) or not issubclass(field.annotation, BaseModel):
+            return []
+        model = field.annotation
+    return sorted(f.alias or name for name, f in model.model_fields.items())

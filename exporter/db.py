@@ -1,0 +1,134 @@
+"""Database access: a read-only SQLAlchemy engine on psycopg 3, URL redaction and clear connection errors."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from typing import Iterator
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+from exporter.config import DatabaseConfig
+from exporter.errors import ConfigError, DatabaseError
+
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Hide passwords in URLs (`user:***@`) and conninfo strings (`password=***`)."""
+    return _KV_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
+
+
+def normalize_url(raw: str) -> URL:
+    """Accept LiteLLM's `postgresql://` / `postgres://` URLs and use the psycopg 3 driver."""
+    try:
+        url = make_url(raw.strip())
+    except Exception:  # noqa: BLE001 - sqlalchemy raises ArgumentError with the URL in it
+        raise ConfigError("database URL is not a valid URL; expected postgresql://user:password@host:5432/dbname") \
+            from None
+    if url.get_backend_name() not in ("postgresql", "postgres"):
+        raise ConfigError(f"database URL must start with postgresql:// (got {url.drivername}://)")
+    return url.set(drivername="postgresql+psycopg")
+
+
+def display(url: URL) -> str:
+    """A URL safe to print: the password replaced by ***."""
+    return url.render_as_string(hide_password=True)
+
+
+def target(url: URL) -> str:
+    host = url.host or url.query.get("host") or "localhost"
+    if isinstance(host, tuple):
+        host = host[0]
+    return f"{host}:{url.port or url.query.get('port') or 5432}/{url.database or ''}"
+
+
+def create_engine(cfg: DatabaseConfig, url: URL | None = None) -> Engine:
+    """An engine whose every session is read-only, time-limited and named."""
+    if url is None:
+        if cfg.url is None:
+            raise ConfigError("no database URL: set --database.url, LITELLM_EXPORTER_DATABASE_URL or DATABASE_URL "
+                              "(or run `litellm-spend-exporter demo` for a local demo)")
+        url = normalize_url(cfg.url.get_secret_value())
+    settings = {
+        "default_transaction_read_only": "on",
+        "statement_timeout": f"{int(cfg.statement_timeout * 1000)}ms",
+        "lock_timeout": f"{int(cfg.lock_timeout * 1000)}ms",
+        "idle_in_transaction_session_timeout": f"{int(max(cfg.statement_timeout * 2, 60) * 1000)}ms",
+    }
+    engine = sa.create_engine(
+        url,
+        pool_size=1,
+        max_overflow=1,
+        pool_pre_ping=True,
+        pool_recycle=3600,
+        connect_args={"application_name": cfg.application_name, "connect_timeout": int(cfg.connect_timeout)},
+    )
+    schema = cfg.db_schema
+
+    @sa.event.listens_for(engine, "connect")
+    def _session_setup(dbapi_conn, _record):  # runs once per new connection
+        with dbapi_conn.cursor() as cur:
+            for name, value in settings.items():
+                cur.execute("SELECT set_config(%s, %s, false)", (name, value))
+            # LiteLLM's tables are found through search_path, so no schema name is formatted into SQL text
+            cur.execute("SELECT set_config('search_path', quote_ident(%s), false)", (schema,))
+        dbapi_conn.commit()
+
+    return engine
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """One consistent, read-only view of the database for a whole refresh."""
+    try:
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                yield conn
+    except sa.exc.DBAPIError as exc:
+        raise translate(exc, engine.url) from exc
+
+
+def translate(exc: BaseException, url: URL | None = None) -> DatabaseError:
+    """Turn a driver error into one line that says what is wrong and how to fix it, without secrets."""
+    orig = getattr(exc, "orig", exc)
+    where = target(url) if url is not None else "the database"
+    user = url.username if url is not None else None
+    state = getattr(orig, "sqlstate", None)
+    text = redact(str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__)
+    lowered = str(orig).lower()
+    if state == "28P01" or "password authentication failed" in lowered:
+        return DatabaseError(f"password authentication failed for user {user!r} at {where}: "
+                             "check the password in the database URL")
+    if state == "28000" or "no pg_hba.conf entry" in lowered:
+        return DatabaseError(f"the server at {where} rejected user {user!r} ({text}); check pg_hba.conf and the role")
+    if state == "3D000":
+        return DatabaseError(f"database at {where} does not exist; check the database name in the URL")
+    if state == "25006":
+        return DatabaseError(f"read-only violation: {text} (the exporter only reads; this is a bug if it happens)")
+    if state == "42501":
+        return DatabaseError(f"permission denied: {text}; grant the exporter role SELECT on what it reads "
+                             "(see `litellm-spend-exporter check`)")
+    if state == "57014":
+        return DatabaseError(f"query cancelled by statement_timeout at {where}; raise --database.statement-timeout "
+                             "or check the database load", transient=True)
+    if state == "55P03":
+        return DatabaseError(f"lock wait timed out at {where}: {text}", transient=True)
+    if state in ("42P01", "42703"):
+        return DatabaseError(f"LiteLLM schema mismatch at {where}: {text}; run `litellm-spend-exporter check`")
+    if "connection refused" in lowered:
+        return DatabaseError(f"cannot connect to PostgreSQL at {where}: connection refused; is the server running "
+                             "and are host and port in the database URL right?", transient=True)
+    if "timeout expired" in lowered or "timed out" in lowered:
+        return DatabaseError(f"cannot connect to PostgreSQL at {where}: connection timed out; check host, port "
+                             "and firewalls, or raise --database.connect-timeout", transient=True)
+    if "could not translate host name" in lowered or "name or service not known" in lowered:
+        return DatabaseError(f"cannot resolve the database host in {where}; check the host name in the URL", transient=True)
+    if isinstance(orig, psycopg.OperationalError):
+        return DatabaseError(f"database connection to {where} failed: {text}", transient=True)
+    return DatabaseError(f"database error at {where}: {text}")

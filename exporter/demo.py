@@ -1,0 +1,88 @@
+"""`demo`: a private PostgreSQL with LiteLLM's real schema and demo traffic, and the exporter reading it."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import signal
+import sys
+import time
+import urllib.request
+
+import psycopg
+
+from exporter import litellm_migrations, roles
+from exporter.app import Running, wait_for_signal
+from exporter.config import Config
+from exporter.errors import ExporterError
+from exporter.localpg import LocalPostgres, LocalPostgresError, resolve_bindir
+
+log = logging.getLogger("exporter.demo")
+DATABASE = "litellm"
+ROLE = "litellm_spend_exporter"
+
+
+def prepare(pg: LocalPostgres, rows: int, seed: int, days: float, progress: bool) -> tuple[str, dict]:
+    """Create the LiteLLM database, load demo data, create the read-only login. Returns (password, stats)."""
+    from exporter import demodata
+
+    with psycopg.connect(pg.admin_conninfo(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    t0 = time.perf_counter()
+    count = litellm_migrations.apply(pg, DATABASE)
+    log.info("applied LiteLLM's schema", extra={"migrations": count, "litellm_proxy_extras":
+                                                litellm_migrations.PINNED_VERSION,
+                                                "seconds": round(time.perf_counter() - t0, 2)})
+    stats = demodata.load(pg.admin_conninfo(DATABASE), rows=rows, seed=seed, days=days, progress=progress)
+    password = secrets.token_urlsafe(18)
+    with psycopg.connect(pg.admin_conninfo(DATABASE), autocommit=True) as conn:
+        columns = roles.needed_columns(conn, "public")
+        roles.create_reader(conn, ROLE, password, DATABASE, "public", columns)
+    return password, {"spend_logs_rows": stats.spend_logs_rows, "load_seconds": round(stats.seconds, 1),
+                      "rows_per_second": round(stats.rows_per_second)}
+
+
+def _interrupt(*_):
+    raise KeyboardInterrupt
+
+
+def run(cfg: Config, rows: int, seed: int, days: float, once: bool, keep: bool, postgres: str) -> int:
+    if rows < 0:
+        raise ExporterError("--rows must be >= 0")
+    signal.signal(signal.SIGTERM, _interrupt)  # clean up on SIGTERM during set-up, like on Ctrl-C
+    try:
+        pg = LocalPostgres(resolve_bindir(postgres))
+        pg.start()
+    except LocalPostgresError as exc:
+        raise ExporterError(f"cannot start the demo PostgreSQL: {exc}") from None
+    running = None
+    try:
+        password, stats = prepare(pg, rows, seed, days, progress=sys.stderr.isatty() and not once)
+        url = pg.url(DATABASE, user=ROLE, password=password)
+        from exporter.db import normalize_url
+        demo_cfg = cfg.model_copy(update={"web": cfg.web.model_copy(
+            update={"listen_address": cfg.web.listen_address if cfg.web.listen_address != ":9733"
+                    else "127.0.0.1:9733"})})
+        running = Running(demo_cfg, normalize_url(url))
+        if once:
+            with urllib.request.urlopen(running.url, timeout=30) as resp:
+                sys.stdout.write(resp.read().decode())
+            return 0
+        print(f"\nlitellm-spend-exporter demo is running\n"
+              f"  metrics:    {running.url}\n"
+              f"  landing:    {running.url.removesuffix('metrics')}\n"
+              f"  data:       {stats['spend_logs_rows']} SpendLogs rows loaded in {stats['load_seconds']} s "
+              f"({stats['rows_per_second']} rows/s), PostgreSQL in {pg.basedir}"
+              f"{' (kept on exit)' if keep else ''}\n"
+              f"  read-only login: {ROLE} (SELECT on the columns the exporter reads, nothing else)\n"
+              f"Press Ctrl-C to stop.", file=sys.stderr)
+        wait_for_signal()
+        return 0
+    finally:
+        if running:
+            running.stop()
+        if keep:
+            pg.stop()
+            print(f"kept {pg.basedir}", file=sys.stderr)
+        else:
+            pg.cleanup()

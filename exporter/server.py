@@ -1,0 +1,114 @@
+"""HTTP server: /metrics (pre-rendered snapshot), /healthz, and a small landing page."""
+
+from __future__ import annotations
+
+import html
+import logging
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+
+from exporter import __version__
+from exporter.errors import ExporterError
+from exporter.refresher import Refresher
+
+log = logging.getLogger("exporter.http")
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, addr, handler, refresher: Refresher, landing: Callable[[], str]):
+        host = addr[0]
+        if host and ":" in host:
+            self.address_family = socket.AF_INET6
+        super().__init__(addr, handler)
+        self.refresher = refresher
+        self.landing = landing
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    timeout = 30  # seconds a client may stay idle mid-request
+    protocol_version = "HTTP/1.1"
+    server_version = f"litellm-spend-exporter/{__version__}"
+    sys_version = ""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        path = self.path.split("?", 1)[0]
+        if path == "/metrics":
+            snap = self.server.refresher.snapshot
+            if "gzip" in (self.headers.get("Accept-Encoding") or ""):
+                self._send(200, snap.gzipped, CONTENT_TYPE, {"Content-Encoding": "gzip"})
+            else:
+                self._send(200, snap.body, CONTENT_TYPE)
+        elif path == "/healthz":
+            ok = self.server.refresher.healthy()
+            self._send(200 if ok else 503, b"ok\n" if ok else b"last refresh failed or is stale\n", "text/plain")
+        elif path == "/":
+            self._send(200, self.server.landing().encode(), "text/html; charset=utf-8")
+        else:
+            self._send(404, b"not found\n", "text/plain")
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._head_only = True
+        self.do_GET()
+
+    def _method_not_allowed(self) -> None:
+        self._send(405, b"method not allowed\n", "text/plain", {"Allow": "GET, HEAD"})
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _method_not_allowed
+
+    def _send(self, code: int, body: bytes, ctype: str, headers: dict | None = None) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if not getattr(self, "_head_only", False):
+            self.wfile.write(body)
+
+    def log_message(self, fmt: str, *args) -> None:
+        log.debug("%s %s", self.address_string(), fmt % args)
+
+
+def landing_page(refresher: Refresher) -> Callable[[], str]:
+    def render() -> str:
+        caps = refresher.caps.summary() if refresher.caps else {}
+        rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+                       for k, v in caps.items())
+        status = "up" if refresher.healthy() else "down: " + html.escape(refresher.last_error or "not refreshed yet")
+        return (f"<!doctype html><html><head><title>litellm-spend-exporter</title></head><body>"
+                f"<h1>litellm-spend-exporter {html.escape(__version__)}</h1>"
+                f"<p>Prometheus metrics from LiteLLM's Postgres spend ledger. Database: {status}.</p>"
+                f"<ul><li><a href='metrics'>/metrics</a></li><li><a href='healthz'>/healthz</a></li></ul>"
+                f"<h2>Detected LiteLLM schema</h2><table>{rows}</table></body></html>")
+    return render
+
+
+class HttpServer:
+    def __init__(self, host: str, port: int, refresher: Refresher):
+        try:
+            self._server = _Server((host, port), _Handler, refresher, landing_page(refresher))
+        except OSError as exc:
+            where = f"{host or '0.0.0.0'}:{port}"
+            reason = "address already in use" if exc.errno == 98 else exc.strerror or str(exc)
+            raise ExporterError(f"cannot listen on {where}: {reason}; pick another --web.listen-address") from None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
