@@ -47,12 +47,19 @@ def select(upto: str | None = None, after: str | None = None) -> list[str]:
     return names
 
 
-def apply(pg: LocalPostgres, dbname: str, names: list[str] | None = None) -> int:
-    """Apply the given migrations (default: all) to an empty database; return how many ran."""
+def apply(pg: LocalPostgres, dbname: str, names: list[str] | None = None, schema: str = "public") -> int:
+    """Apply the given migrations (default: all) to an empty database; return how many ran.
+
+    A `schema` other than public mimics LiteLLM's DATABASE_SCHEMA: the objects are created there.
+    """
     root = migrations_dir()
     names = migration_names() if names is None else names
     script = "\n".join(
         "\\i '" + str(root / n / "migration.sql").replace("'", "''") + "'" for n in names
     )
-    pg.psql(dbname, input="SET client_min_messages = error;\n" + script + "\n")
+    ident = '"' + schema.replace('"', '""') + '"'
+    prelude = "SET client_min_messages = error;\n"
+    if schema != "public":
+        prelude += f"CREATE SCHEMA IF NOT EXISTS {ident};\nSET search_path = {ident};\n"
+    pg.psql(dbname, input=prelude + script + "\n")
     return len(names)

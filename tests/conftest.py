@@ -122,3 +122,25 @@ def make_litellm_db(pg_server):
     yield make
     for db in made:
         drop_database(db)
+
+
+@dataclass
+class Login:
+    """A read-only LOGIN role made the way `demo` makes the exporter's, with its TCP URL."""
+
+    role: str
+    password: str
+    url: str
+
+
+@pytest.fixture
+def exporter_login(litellm_db):
+    from exporter import roles
+
+    role, password = f"ro_{litellm_db.name}", "s3cret-Pa55"
+    with litellm_db.connect() as conn:
+        roles.create_reader(conn, role, password, litellm_db.name, "public", roles.needed_columns(conn, "public"))
+    yield Login(role, password, litellm_db.pg.url(litellm_db.name, user=role, password=password))
+    with litellm_db.connect() as conn:
+        conn.execute(f'DROP OWNED BY "{role}"')
+        conn.execute(f'DROP ROLE "{role}"')

@@ -1,0 +1,162 @@
+"""Config loading: strict keys, typed values, sources and precedence, secrets never echoed."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exporter import config
+from exporter.errors import ConfigError
+
+
+def write(tmp_path, text: str) -> str:
+    path = tmp_path / "config.yml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_defaults_without_anything():
+    cfg = config.load({}, None, environ={})
+    assert cfg.database.url is None
+    assert cfg.database.db_schema == "public"
+    assert cfg.web.listen_address == ":9733"
+    assert cfg.refresh.interval == 30.0
+    assert cfg.database.statement_timeout == 30.0
+
+
+def test_file_values_and_durations(tmp_path):
+    path = write(tmp_path, "database:\n  schema: litellm\n  statement_timeout: 1500ms\nrefresh:\n  interval: 2m\n")
+    cfg = config.load({}, path, environ={})
+    assert cfg.database.db_schema == "litellm"
+    assert cfg.database.statement_timeout == 1.5
+    assert cfg.refresh.interval == 120.0
+
+
+def test_precedence_flag_over_env_over_file(tmp_path):
+    path = write(tmp_path, "web:\n  listen_address: 127.0.0.1:1111\n")
+    env = {"LITELLM_EXPORTER_WEB_LISTEN_ADDRESS": "127.0.0.1:2222"}
+    assert config.load({}, path, environ={}).web.listen_address == "127.0.0.1:1111"
+    assert config.load({}, path, environ=env).web.listen_address == "127.0.0.1:2222"
+    flags = {("web", "listen_address"): "127.0.0.1:3333"}
+    assert config.load(flags, path, environ=env).web.listen_address == "127.0.0.1:3333"
+
+
+def test_database_url_falls_back_to_litellm_variable():
+    cfg = config.load({}, None, environ={"DATABASE_URL": "postgresql://u:p@h/db"})
+    assert cfg.database.url.get_secret_value() == "postgresql://u:p@h/db"
+    own = config.load({}, None, environ={"DATABASE_URL": "postgresql://a@h/x",
+                                         "LITELLM_EXPORTER_DATABASE_URL": "postgresql://b@h/y"})
+    assert own.database.url.get_secret_value() == "postgresql://b@h/y"
+    assert "p@h" not in repr(cfg) and "p@h" not in str(cfg.database)
+
+
+def test_database_schema_follows_litellm_variable():
+    assert config.load({}, None, environ={"DATABASE_SCHEMA": "llm"}).database.db_schema == "llm"
+
+
+def test_config_file_from_environment(tmp_path):
+    path = write(tmp_path, "log:\n  level: debug\n")
+    assert config.load({}, None, environ={"LITELLM_EXPORTER_CONFIG_FILE": path}).log.level == "debug"
+
+
+def test_unknown_key_names_path_and_allowed_keys(tmp_path):
+    path = write(tmp_path, "database:\n  urll: x\n")
+    with pytest.raises(ConfigError) as err:
+        config.load({}, path, environ={})
+    msg = str(err.value)
+    assert "unknown key 'database.urll'" in msg
+    assert "url" in msg and "statement_timeout" in msg and str(path) in msg
+
+
+def test_unknown_section(tmp_path):
+    with pytest.raises(ConfigError, match="unknown key 'datbase'"):
+        config.load({}, write(tmp_path, "datbase: {}\n"), environ={})
+
+
+def test_wrong_type_names_key_and_expectation(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        config.load({}, write(tmp_path, "refresh:\n  interval: often\n"), environ={})
+    assert "refresh.interval" in str(err.value) and "duration" in str(err.value)
+
+
+def test_wrong_type_from_env_names_the_variable():
+    with pytest.raises(ConfigError, match="LITELLM_EXPORTER_LOG_FORMAT"):
+        config.load({}, None, environ={"LITELLM_EXPORTER_LOG_FORMAT": "xml"})
+
+
+def test_section_of_wrong_type(tmp_path):
+    with pytest.raises(ConfigError, match="database"):
+        config.load({}, write(tmp_path, "database: 5\n"), environ={})
+
+
+def test_malformed_yaml_names_line(tmp_path):
+    with pytest.raises(ConfigError, match=r"not valid YAML at line \d+, column \d+"):
+        config.load({}, write(tmp_path, "database:\n  url: [unclosed\n"), environ={})
+
+
+def test_top_level_must_be_mapping(tmp_path):
+    with pytest.raises(ConfigError, match="mapping"):
+        config.load({}, write(tmp_path, "- a\n- b\n"), environ={})
+
+
+def test_missing_file():
+    with pytest.raises(ConfigError, match="does not exist"):
+        config.load({}, "/nonexistent/config.yml", environ={})
+
+
+def test_invalid_url_value_is_not_echoed(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        config.load({}, write(tmp_path, "database:\n  url: 12345\n  schema: ''\n"), environ={})
+    assert "12345" not in str(err.value)
+
+
+@pytest.mark.parametrize("value,seconds", [("30s", 30), ("500ms", 0.5), ("5m", 300), ("1h", 3600), (7, 7),
+                                           ("2d", 172800), ("1.5s", 1.5)])
+def test_durations(value, seconds):
+    assert config.parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["", "abc", "-1s", "1y", None, True, [], "nan"])
+def test_bad_durations(value):
+    with pytest.raises(ValueError):
+        config.parse_duration(value)
+
+
+@pytest.mark.parametrize("addr", [":9733", "127.0.0.1:0", "[::1]:9733", "0.0.0.0:65535"])
+def test_listen_addresses(addr):
+    config.parse_listen_address(addr)
+
+
+@pytest.mark.parametrize("addr", ["9733", "host:", "host:99999", "host:http"])
+def test_bad_listen_addresses(addr):
+    with pytest.raises(ValueError):
+        config.parse_listen_address(addr)
+
+
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    max_leaves=10,
+)
+sections = st.dictionaries(
+    st.sampled_from(["database", "web", "refresh", "log", "other"]),
+    st.dictionaries(st.sampled_from(["url", "schema", "statement_timeout", "listen_address", "interval",
+                                     "level", "format", "x"]), yaml_values, max_size=4) | yaml_values,
+    max_size=4,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(sections)
+def test_any_mapping_gives_a_config_or_a_clean_error(data):
+    """Whatever the file holds, the loader returns a Config or raises ConfigError: never another exception."""
+    import yaml
+
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as f:
+        yaml.safe_dump(data, f)
+    try:
+        config.load({}, f.name, environ={})
+    except ConfigError as exc:
+        assert str(exc) and "\n" not in str(exc)
