@@ -153,7 +153,9 @@ class LocalPostgres:
                 timeout=timeout,
             )
             if res.returncode != 0:
-                raise LocalPostgresError(f"initdb failed: {res.stderr.strip() or res.stdout.strip()}")
+                hint = (f" (the server runs as {self._run_as!r}, which must be able to enter every parent of "
+                        f"{self.basedir})") if self._run_as and "Permission denied" in res.stderr else ""
+                raise LocalPostgresError(f"initdb failed: {res.stderr.strip() or res.stdout.strip()}{hint}")
         last_error = ""
         for _attempt in range(5):
             port = self.port or free_port()

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from exporter import config
 from exporter.errors import ConfigError
 
+pytestmark = pytest.mark.nodb
+
 
 def write(tmp_path, text: str) -> str:
     path = tmp_path / "config.yml"
