@@ -9,7 +9,7 @@ import threading
 from sqlalchemy.engine import URL
 
 from exporter import db
-from exporter.budgets import KeyBudgets
+from exporter.budgets import Budgets
 from exporter.config import Config, parse_listen_address
 from exporter.errors import DatabaseError, ExporterError
 from exporter.refresher import Refresher
@@ -18,13 +18,15 @@ from exporter.server import HttpServer
 log = logging.getLogger("exporter")
 
 
-def default_sources() -> list:
-    return [KeyBudgets()]
+def default_sources(cfg: Config) -> list:
+    from exporter.spendlogs import SpendLogs
+
+    return [SpendLogs(cfg), Budgets(cfg.metrics.limits)]
 
 
 def build(cfg: Config, url: URL | None = None) -> Refresher:
     engine = db.create_engine(cfg.database, url)
-    return Refresher(engine=engine, sources=default_sources(), schema_name=cfg.database.db_schema,
+    return Refresher(engine=engine, sources=default_sources(cfg), schema_name=cfg.database.db_schema,
                      interval=cfg.refresh.interval)
 
 

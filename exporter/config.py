@@ -78,6 +78,54 @@ class RefreshConfig(Strict):
         return v
 
 
+class SpendLogsConfig(Strict):
+    overlap: float = Field(900.0, description="how far behind the newest row LiteLLM may still write rows late")
+    cache_tokens: bool = Field(False, description="count prompt-cache tokens (reads metadata of every row)")
+    max_rows_per_refresh: int = Field(500_000, ge=1000, description="soft cap on rows read per refresh")
+    _durations = field_validator("overlap", mode="before")(lambda v: parse_duration(v))
+
+    @field_validator("overlap")
+    @classmethod
+    def _at_least_a_minute(cls, v: float) -> float:
+        if v < 60:
+            raise ValueError("must be at least 1m (LiteLLM writes rows 10-30 s after a request ends)")
+        return v
+
+
+class MetricsConfig(Strict):
+    labels: dict[str, list[str]] = Field(default_factory=dict,
+                                         description="label set per SpendLogs family, e.g. litellm_db_spend_usd_total")
+    limits: dict[str, int] = Field(default_factory=dict,
+                                   description="top-N values kept per label (the rest are summed as __other__)")
+
+    @field_validator("labels")
+    @classmethod
+    def _known_labels(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        from exporter.spec import SPEND_LOGS_FAMILIES
+        families = {f.name: f for f in SPEND_LOGS_FAMILIES}
+        for name, labels in v.items():
+            if name not in families:
+                raise ValueError(f"unknown family {name!r}; choose from {', '.join(sorted(families))}")
+            unknown = [lbl for lbl in labels if lbl not in families[name].configurable]
+            if unknown:
+                raise ValueError(f"{name}: unknown label(s) {', '.join(map(repr, unknown))}; choose from "
+                                 f"{', '.join(families[name].configurable)}")
+            if len(set(labels)) != len(labels):
+                raise ValueError(f"{name}: a label is listed twice")
+        return v
+
+    @field_validator("limits")
+    @classmethod
+    def _known_limits(cls, v: dict[str, int]) -> dict[str, int]:
+        from exporter.spec import DEFAULT_LIMITS
+        for label, limit in v.items():
+            if label not in DEFAULT_LIMITS:
+                raise ValueError(f"unknown label {label!r}; limits apply to {', '.join(DEFAULT_LIMITS)}")
+            if not isinstance(limit, int) or limit < 1:
+                raise ValueError(f"{label}: the limit must be a positive integer")
+        return v
+
+
 class LogConfig(Strict):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["text", "json"] = "text"
@@ -87,6 +135,8 @@ class Config(Strict):
     database: DatabaseConfig = DatabaseConfig()
     web: WebConfig = WebConfig()
     refresh: RefreshConfig = RefreshConfig()
+    spend_logs: SpendLogsConfig = SpendLogsConfig()
+    metrics: MetricsConfig = MetricsConfig()
     log: LogConfig = LogConfig()
 
 
@@ -109,6 +159,7 @@ SETTINGS: list[tuple[tuple[str, str], str, tuple[str, ...]]] = [
     (("database", "connect_timeout"), "--database.connect-timeout", (ENV_PREFIX + "DATABASE_CONNECT_TIMEOUT",)),
     (("web", "listen_address"), "--web.listen-address", (ENV_PREFIX + "WEB_LISTEN_ADDRESS",)),
     (("refresh", "interval"), "--refresh.interval", (ENV_PREFIX + "REFRESH_INTERVAL",)),
+    (("spend_logs", "overlap"), "--spend-logs.overlap", (ENV_PREFIX + "SPEND_LOGS_OVERLAP",)),
     (("log", "level"), "--log.level", (ENV_PREFIX + "LOG_LEVEL",)),
     (("log", "format"), "--log.format", (ENV_PREFIX + "LOG_FORMAT",)),
 ]

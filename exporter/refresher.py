@@ -25,11 +25,18 @@ log = logging.getLogger("exporter.refresh")
 
 
 class Source(Protocol):
-    """One named query feeding metric families; `collect` returns (families, rows read)."""
+    """A named group of queries feeding metric families.
+
+    `collect` reads inside the refresh's transaction and returns the rows it read; `commit` applies what was
+    read once the whole refresh succeeded (`rollback` drops it otherwise); `families` builds the exposition.
+    """
 
     name: str
 
-    def collect(self, conn: Connection, caps: schema.Capabilities) -> tuple[list, int]: ...
+    def collect(self, conn: Connection, caps: schema.Capabilities) -> int: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def families(self) -> list: ...
 
 
 @dataclass(frozen=True)
@@ -76,8 +83,8 @@ class Refresher:
     def refresh(self) -> bool:
         """Run every source in one read-only transaction; publish on success. Returns success."""
         started = time.perf_counter()
-        families: list = []
         current = None
+        timings = {}
         try:
             with db.snapshot(self.engine) as conn:
                 self.caps = schema.detect(conn, self.schema_name)
@@ -85,19 +92,22 @@ class Refresher:
                 for source in self.sources:
                     current = source.name
                     t0 = time.perf_counter()
-                    fams, rows = source.collect(conn, self.caps)
-                    self._query[source.name] = (time.perf_counter() - t0, True)
-                    self._rows_read[source.name] = self._rows_read.get(source.name, 0) + rows
-                    families.extend(fams)
+                    rows = source.collect(conn, self.caps)
+                    timings[source.name] = (time.perf_counter() - t0, rows)
                 current = None
-        except ExporterError as exc:
+        except Exception as exc:  # noqa: BLE001 - a refresh must never kill the loop
+            for source in self.sources:
+                source.rollback()
+            if not isinstance(exc, ExporterError):
+                exc = db.translate(exc, self.engine.url) if hasattr(exc, "orig") else exc
             self._fail(current, exc, started)
             return False
-        except Exception as exc:  # noqa: BLE001 - a refresh must never kill the loop
-            err = db.translate(exc, self.engine.url) if hasattr(exc, "orig") else exc
-            self._fail(current, err, started)
-            return False
-        self._data = families
+        for source in self.sources:
+            source.commit()
+        for name, (secs, rows) in timings.items():
+            self._query[name] = (secs, True)
+            self._rows_read[name] = self._rows_read.get(name, 0) + rows
+        self._data = [f for source in self.sources for f in source.families()]
         self._up = True
         self._last_ok = self.clock()
         self._last_duration = time.perf_counter() - started

@@ -1,0 +1,68 @@
+-- Purpose: SpendLogs rows with startTime in [:from_time, :to_time), one output row each, for the incremental
+--   counters. The exporter reads only the minutes whose row count changed since it last looked
+--   (sql/spend_logs_census.sql) and de-duplicates by (request_id, startTime), so late rows are found and no
+--   row is counted twice.
+-- Binds: :from_time, :to_time (timestamps), :with_user, :with_end_user, :with_cache_tokens (booleans: read
+--   those fields, or return '' / NULL)
+-- Output labels: requested_model, model, api_provider, api_key, team, user, end_user, status,
+--   normalized_error, error_code, error_class, error_hint
+-- Output values: request_id, start_time, spend, input_tokens, output_tokens, cache_read_tokens,
+--   cache_creation_tokens, duration (s), ttft (s, only where completionStartTime differs from endTime), db_now
+-- Tables: LiteLLM_SpendLogs (metadata is read only for failed rows, and for rows older than `status`)
+-- Checked against: litellm-proxy-extras 0.4.110 (status since 20250508072103); index ("startTime", request_id)
+SELECT r.*, statement_timestamp() AS db_now
+FROM (
+  -- row block: keep identical in spend_logs_rows*.sql and spend_logs_totals*.sql (tests/test_sql.py checks)
+  SELECT s.request_id,
+         s."startTime" AS start_time,
+         floor(date_part('epoch', s."startTime") / 60)::bigint AS minute,
+         COALESCE(s.model_group, '') AS requested_model,
+         COALESCE(s.model, '') AS model,
+         COALESCE(s.custom_llm_provider, '') AS api_provider,
+         COALESCE(s.api_key, '') AS api_key,
+         COALESCE(s.team_id, '') AS team,
+         CASE WHEN :with_user THEN COALESCE(s."user", '') ELSE '' END AS "user",
+         CASE WHEN :with_end_user THEN COALESCE(s.end_user, '') ELSE '' END AS end_user,
+         st.status,
+         s.spend,
+         s.prompt_tokens AS input_tokens,
+         s.completion_tokens AS output_tokens,
+         CASE WHEN :with_cache_tokens THEN u.cache_read END AS cache_read_tokens,
+         CASE WHEN :with_cache_tokens THEN u.cache_creation END AS cache_creation_tokens,
+         date_part('epoch', s."endTime" - s."startTime") AS duration,
+         CASE WHEN s."completionStartTime" <> s."endTime"
+              THEN date_part('epoch', s."completionStartTime" - s."startTime") END AS ttft,
+         e.normalized_error, e.error_code, e.error_class, e.error_hint
+  FROM "LiteLLM_SpendLogs" s
+  CROSS JOIN LATERAL (
+    SELECT CASE WHEN COALESCE(s.status, s.metadata->>'status') = 'failure' THEN 'failure' ELSE 'success' END
+           AS status) st
+  LEFT JOIN LATERAL (
+    SELECT left(ei->>'normalized_error', 64) AS normalized_error,
+           left(ei->>'error_code', 8) AS error_code,
+           left(ei->>'error_class', 64) AS error_class,
+           CASE WHEN ei->>'normalized_error' IS NOT NULL THEN NULL
+                WHEN ei->>'error_message' ~* 'exceeded.*budget|budget has been exceeded|max budget' THEN 'budget'
+                WHEN ei->>'error_message' ~* 'context window|context length|(prompt|input) is too long'
+                  THEN 'context'
+                WHEN ei->>'error_message' ~* 'connection error|connection reset|peer closed' THEN 'connection'
+                WHEN ei->>'error_message' ~* 'timed? ?out' THEN 'timeout' END AS error_hint
+    FROM (SELECT CASE WHEN jsonb_typeof(s.metadata->'error_information') = 'object'
+                      THEN s.metadata->'error_information' END AS ei) x
+    WHERE st.status = 'failure') e ON true
+  LEFT JOIN LATERAL (
+    SELECT CASE WHEN jsonb_typeof(uo->'cache_read_input_tokens') = 'number'
+                  THEN least(greatest((uo->>'cache_read_input_tokens')::numeric, 0), 1e15)::bigint
+                WHEN jsonb_typeof(uo->'prompt_tokens_details'->'cached_tokens') = 'number'
+                  THEN least(greatest((uo->'prompt_tokens_details'->>'cached_tokens')::numeric, 0), 1e15)::bigint
+           END AS cache_read,
+           CASE WHEN jsonb_typeof(uo->'cache_creation_input_tokens') = 'number'
+                  THEN least(greatest((uo->>'cache_creation_input_tokens')::numeric, 0), 1e15)::bigint
+           END AS cache_creation
+    FROM (SELECT CASE WHEN jsonb_typeof(s.metadata->'usage_object') = 'object'
+                      THEN s.metadata->'usage_object' END AS uo) y
+    WHERE :with_cache_tokens) u ON true
+  -- end row block
+  WHERE s."startTime" >= :from_time AND s."startTime" < :to_time
+) r
+ORDER BY r.start_time, r.request_id

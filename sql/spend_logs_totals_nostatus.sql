@@ -1,0 +1,86 @@
+-- Purpose: (LiteLLM before 20250508072103, without the `status` column: status from metadata) aggregate every SpendLogs row with startTime < :before in one pass (the exporter's cold start);
+--   rows from :before on are read one by one (sql/spend_logs_rows.sql) so that late rows can be de-duplicated.
+--   Values that cannot be counted (NaN/infinite/negative spend, negative tokens or durations) are clamped
+--   exactly as the exporter clamps single rows, and counted by reason.
+-- Binds: :before (timestamp), :with_user, :with_end_user, :with_cache_tokens (booleans),
+--   :neg_duration_bounds, :neg_ttft_bounds (float8[]: the negated histogram bounds, ascending; so that
+--   width_bucket counts bounds >= value, i.e. Prometheus' `le` buckets)
+-- Output labels: requested_model, model, api_provider, api_key, team, user, end_user, status,
+--   normalized_error, error_code, error_class, error_hint, duration_bucket, ttft_bucket
+-- Output values: requests, spend, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens,
+--   duration_sum, ttft_sum, nonfinite_spend, negative_spend, negative_tokens, negative_duration
+-- Tables: LiteLLM_SpendLogs (metadata is read only for failed rows, and for rows older than `status`)
+-- Checked against: litellm-proxy-extras 0.4.110 (status since 20250508072103)
+SELECT requested_model, model, api_provider, api_key, team, "user", end_user, status,
+       normalized_error, error_code, error_class, error_hint,
+       CASE WHEN duration >= 0 THEN width_bucket(-duration, :neg_duration_bounds) END AS duration_bucket,
+       CASE WHEN ttft >= 0 THEN width_bucket(-ttft, :neg_ttft_bounds) END AS ttft_bucket,
+       count(*) AS requests,
+       sum(CASE WHEN spend >= 0 AND spend < 'Infinity' THEN spend ELSE 0 END) AS spend,
+       sum(greatest(input_tokens, 0)) AS input_tokens,
+       sum(greatest(output_tokens, 0)) AS output_tokens,
+       sum(greatest(cache_read_tokens, 0)) AS cache_read_tokens,
+       sum(greatest(cache_creation_tokens, 0)) AS cache_creation_tokens,
+       sum(duration) FILTER (WHERE duration >= 0) AS duration_sum,
+       sum(ttft) FILTER (WHERE ttft >= 0) AS ttft_sum,
+       count(*) FILTER (WHERE NOT (spend > '-Infinity' AND spend < 'Infinity')) AS nonfinite_spend,
+       count(*) FILTER (WHERE spend < 0 AND spend > '-Infinity') AS negative_spend,
+       sum((input_tokens < 0)::int + (output_tokens < 0)::int + (cache_read_tokens < 0)::int
+           + (cache_creation_tokens < 0)::int) AS negative_tokens,
+       count(*) FILTER (WHERE duration < 0) AS negative_duration
+FROM (
+  -- row block: keep identical in spend_logs_rows*.sql and spend_logs_totals*.sql (tests/test_sql.py checks)
+  SELECT s.request_id,
+         s."startTime" AS start_time,
+         floor(date_part('epoch', s."startTime") / 60)::bigint AS minute,
+         COALESCE(s.model_group, '') AS requested_model,
+         COALESCE(s.model, '') AS model,
+         COALESCE(s.custom_llm_provider, '') AS api_provider,
+         COALESCE(s.api_key, '') AS api_key,
+         COALESCE(s.team_id, '') AS team,
+         CASE WHEN :with_user THEN COALESCE(s."user", '') ELSE '' END AS "user",
+         CASE WHEN :with_end_user THEN COALESCE(s.end_user, '') ELSE '' END AS end_user,
+         st.status,
+         s.spend,
+         s.prompt_tokens AS input_tokens,
+         s.completion_tokens AS output_tokens,
+         CASE WHEN :with_cache_tokens THEN u.cache_read END AS cache_read_tokens,
+         CASE WHEN :with_cache_tokens THEN u.cache_creation END AS cache_creation_tokens,
+         date_part('epoch', s."endTime" - s."startTime") AS duration,
+         CASE WHEN s."completionStartTime" <> s."endTime"
+              THEN date_part('epoch', s."completionStartTime" - s."startTime") END AS ttft,
+         e.normalized_error, e.error_code, e.error_class, e.error_hint
+  FROM "LiteLLM_SpendLogs" s
+  CROSS JOIN LATERAL (
+    SELECT CASE WHEN s.metadata->>'status' = 'failure' THEN 'failure' ELSE 'success' END
+           AS status) st
+  LEFT JOIN LATERAL (
+    SELECT left(ei->>'normalized_error', 64) AS normalized_error,
+           left(ei->>'error_code', 8) AS error_code,
+           left(ei->>'error_class', 64) AS error_class,
+           CASE WHEN ei->>'normalized_error' IS NOT NULL THEN NULL
+                WHEN ei->>'error_message' ~* 'exceeded.*budget|budget has been exceeded|max budget' THEN 'budget'
+                WHEN ei->>'error_message' ~* 'context window|context length|(prompt|input) is too long'
+                  THEN 'context'
+                WHEN ei->>'error_message' ~* 'connection error|connection reset|peer closed' THEN 'connection'
+                WHEN ei->>'error_message' ~* 'timed? ?out' THEN 'timeout' END AS error_hint
+    FROM (SELECT CASE WHEN jsonb_typeof(s.metadata->'error_information') = 'object'
+                      THEN s.metadata->'error_information' END AS ei) x
+    WHERE st.status = 'failure') e ON true
+  LEFT JOIN LATERAL (
+    SELECT CASE WHEN jsonb_typeof(uo->'cache_read_input_tokens') = 'number'
+                  THEN least(greatest((uo->>'cache_read_input_tokens')::numeric, 0), 1e15)::bigint
+                WHEN jsonb_typeof(uo->'prompt_tokens_details'->'cached_tokens') = 'number'
+                  THEN least(greatest((uo->'prompt_tokens_details'->>'cached_tokens')::numeric, 0), 1e15)::bigint
+           END AS cache_read,
+           CASE WHEN jsonb_typeof(uo->'cache_creation_input_tokens') = 'number'
+                  THEN least(greatest((uo->>'cache_creation_input_tokens')::numeric, 0), 1e15)::bigint
+           END AS cache_creation
+    FROM (SELECT CASE WHEN jsonb_typeof(s.metadata->'usage_object') = 'object'
+                      THEN s.metadata->'usage_object' END AS uo) y
+    WHERE :with_cache_tokens) u ON true
+  -- end row block
+  WHERE s."startTime" < :before
+) r
+GROUP BY requested_model, model, api_provider, api_key, team, "user", end_user, status,
+         normalized_error, error_code, error_class, error_hint, duration_bucket, ttft_bucket

@@ -1,0 +1,9 @@
+-- Purpose: per team, current-period spend, budget limit and next reset (LiteLLM before soft_budget).
+-- Binds: none
+-- Output labels: team_id, team_alias
+-- Output values: spend, max_budget (NULL = unlimited), soft_budget (always NULL), budget_reset_at
+-- Tables: LiteLLM_TeamTable
+-- Checked against: litellm-proxy-extras 0.4.110 migrations before 20260205144610
+SELECT team_id, team_alias, spend, max_budget, NULL::float8 AS soft_budget, budget_reset_at
+FROM "LiteLLM_TeamTable"
+ORDER BY team_id
