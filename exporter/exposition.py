@@ -73,10 +73,10 @@ def families(ledger: Ledger, labels_of: dict[str, tuple[str, ...]], key_names: d
             if name == "litellm_db_errors_total" and lbls["status"] != "failure":
                 continue
             k = tuple(lbls[lbl] for lbl in labels)
-            sums[k] = sums.get(k, 0) + getattr(totals, field)
+            sums[k] = sums.get(k, 0) + getattr(totals, field)  # int or exact Decimal
         metric = CounterMetricFamily(name.removesuffix("_total"), fam.help, labels=list(labels))
         for k in sorted(sums):
-            metric.add_metric(list(k), sums[k])
+            metric.add_metric(list(k), float(sums[k]))
         out.append(metric)
     skipped = CounterMetricFamily("litellm_db_rows_skipped", BY_NAME["litellm_db_rows_skipped_total"].help,
                                   labels=["reason"])
@@ -99,7 +99,7 @@ def _histogram(fam: Family, labels: tuple[str, ...], named: list) -> HistogramMe
         if not any(counts):
             continue
         k = tuple(lbls[lbl] for lbl in labels)
-        slot = acc.setdefault(k, [[0] * len(counts), 0.0])
+        slot = acc.setdefault(k, [[0] * len(counts), 0])
         slot[0] = [a + b for a, b in zip(slot[0], counts)]
         slot[1] += getattr(totals, sum_field)
     metric = HistogramMetricFamily(fam.name, fam.help, labels=list(labels))
@@ -109,7 +109,7 @@ def _histogram(fam: Family, labels: tuple[str, ...], named: list) -> HistogramMe
         for bound, count in zip([*map(_fmt, bounds), "+Inf"], counts):
             running += count
             cumulative.append((bound, running))
-        metric.add_metric(list(k), cumulative, total)
+        metric.add_metric(list(k), cumulative, float(total))
     return metric
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from decimal import Context, Decimal
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -24,6 +25,16 @@ LIMIT_OF = {"requested_model": ("requested_model",), "model": ("model",), "api_p
 _N_DUR = len(DURATION_BUCKETS) + 1
 _N_TTFT = len(TTFT_BUCKETS) + 1
 MAX_FUTURE_SECONDS = 300.0
+ZERO = Decimal(0)
+# Sums are exact decimals, so that the order rows are added in (one SQL aggregate at start, then rows one by
+# one) never changes a value: two exporters started at different times expose identical numbers. Each float8
+# enters as PostgreSQL's float8 -> numeric cast makes it (15 significant digits).
+_EXACT = Context(prec=80)
+
+
+def exact(value: float) -> Decimal:
+    """A float as PostgreSQL's float8::numeric cast makes it."""
+    return Decimal(format(value, ".15g"))
 
 
 @dataclass
@@ -31,15 +42,15 @@ class Totals:
     """Everything counted for one folded key."""
 
     requests: int = 0
-    spend: float = 0.0
+    spend: Decimal = ZERO
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_creation_tokens: int = 0
     duration: list = field(default_factory=lambda: [0] * _N_DUR)  # per bucket, not cumulative
-    duration_sum: float = 0.0
+    duration_sum: Decimal = ZERO
     ttft: list = field(default_factory=lambda: [0] * _N_TTFT)
-    ttft_sum: float = 0.0
+    ttft_sum: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -50,15 +61,15 @@ class Observation:
     status: str
     error_class: str
     requests: int
-    spend: float
+    spend: Decimal
     input_tokens: int
     output_tokens: int
     cache_read_tokens: int
     cache_creation_tokens: int
     duration_bucket: int | None
-    duration_sum: float
+    duration_sum: Decimal
     ttft_bucket: int | None
-    ttft_sum: float
+    ttft_sum: Decimal
 
 
 def bucket(bounds: tuple[float, ...], value: float | None) -> int | None:
@@ -110,10 +121,10 @@ def clean_row(row, skips: Skips, db_now_epoch: float | None = None) -> Observati
         if failed else ""
     return Observation(
         dims=tuple(row.dims), status="failure" if failed else "success", error_class=error, requests=1,
-        spend=float(spend), input_tokens=tokens[0], output_tokens=tokens[1], cache_read_tokens=tokens[2],
+        spend=exact(spend), input_tokens=tokens[0], output_tokens=tokens[1], cache_read_tokens=tokens[2],
         cache_creation_tokens=tokens[3], duration_bucket=dur_bucket,
-        duration_sum=float(duration) if dur_bucket is not None else 0.0, ttft_bucket=ttft_bucket,
-        ttft_sum=float(ttft) if ttft_bucket is not None else 0.0)
+        duration_sum=exact(duration) if dur_bucket is not None else ZERO, ttft_bucket=ttft_bucket,
+        ttft_sum=exact(ttft) if ttft_bucket is not None else ZERO)
 
 
 class Ledger:
@@ -129,11 +140,11 @@ class Ledger:
     def seed(self, observations: list[Observation]) -> None:
         """Admit the top values by spend (then requests, then name: deterministic) of each dimension."""
         for i, dim in enumerate(RAW_DIMS):
-            spend: dict[str, float] = {}
+            spend: dict[str, Decimal] = {}
             requests: dict[str, int] = {}
             for obs in observations:
                 value = obs.dims[i]
-                spend[value] = spend.get(value, 0.0) + obs.spend
+                spend[value] = _EXACT.add(spend.get(value, ZERO), obs.spend)
                 requests[value] = requests.get(value, 0) + obs.requests
             ranked = sorted(spend, key=lambda v: (-spend[v], -requests[v], v))
             self.members[dim].update(ranked[: self.limits[dim]])
@@ -156,15 +167,15 @@ class Ledger:
         if t is None:
             t = self.totals[key] = Totals()
         t.requests += obs.requests
-        t.spend += obs.spend
+        t.spend = _EXACT.add(t.spend, obs.spend)
         t.input_tokens += obs.input_tokens
         t.output_tokens += obs.output_tokens
         t.cache_read_tokens += obs.cache_read_tokens
         t.cache_creation_tokens += obs.cache_creation_tokens
         if obs.duration_bucket is not None:
             t.duration[obs.duration_bucket] += obs.requests
-            t.duration_sum += obs.duration_sum
+            t.duration_sum = _EXACT.add(t.duration_sum, obs.duration_sum)
         if obs.ttft_bucket is not None:
             t.ttft[obs.ttft_bucket] += obs.requests
-            t.ttft_sum += obs.ttft_sum
+            t.ttft_sum = _EXACT.add(t.ttft_sum, obs.ttft_sum)
         self.rows_counted += obs.requests

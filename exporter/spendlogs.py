@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from exporter import errorclass, exposition, sqlfiles
 from exporter.config import Config
-from exporter.ledger import Ledger, Observation, Skips, clean_row, negated_bounds, sql_bucket
+from exporter.ledger import ZERO, Ledger, Observation, Skips, clean_row, negated_bounds, sql_bucket
 from exporter.schema import Capabilities
 from exporter.spec import DEFAULT_LIMITS, DURATION_BUCKETS, TTFT_BUCKETS
 
@@ -174,11 +174,11 @@ class SpendLogs:
             status="failure" if failed else "success",
             error_class=errorclass.classify(g.normalized_error, g.error_code, g.error_class, g.error_hint)
             if failed else "",
-            requests=int(g.requests), spend=float(g.spend or 0.0), input_tokens=int(g.input_tokens or 0),
+            requests=int(g.requests), spend=g.spend or ZERO, input_tokens=int(g.input_tokens or 0),
             output_tokens=int(g.output_tokens or 0), cache_read_tokens=int(g.cache_read_tokens or 0),
             cache_creation_tokens=int(g.cache_creation_tokens or 0), duration_bucket=dur_bucket,
-            duration_sum=float(g.duration_sum or 0.0) if dur_bucket is not None else 0.0,
-            ttft_bucket=ttft_bucket, ttft_sum=float(g.ttft_sum or 0.0) if ttft_bucket is not None else 0.0)
+            duration_sum=(g.duration_sum or ZERO) if dur_bucket is not None else ZERO,
+            ttft_bucket=ttft_bucket, ttft_sum=(g.ttft_sum or ZERO) if ttft_bucket is not None else ZERO)
 
     # -- applying ----------------------------------------------------------------------------------
     def commit(self) -> None:

@@ -1,7 +1,8 @@
 -- Purpose: aggregate every SpendLogs row with startTime < :before in one pass (the exporter's cold start);
 --   rows from :before on are read one by one (sql/spend_logs_rows.sql) so that late rows can be de-duplicated.
 --   Values that cannot be counted (NaN/infinite/negative spend, negative tokens or durations) are clamped
---   exactly as the exporter clamps single rows, and counted by reason.
+--   exactly as the exporter clamps single rows, and counted by reason. Sums are numeric (exact), so the
+--   order rows are added in never changes a value.
 -- Binds: :before (timestamp), :with_user, :with_end_user, :with_cache_tokens (booleans),
 --   :neg_duration_bounds, :neg_ttft_bounds (float8[]: the negated histogram bounds, ascending; so that
 --   width_bucket counts bounds >= value, i.e. Prometheus' `le` buckets)
@@ -16,13 +17,13 @@ SELECT requested_model, model, api_provider, api_key, team, "user", end_user, st
        CASE WHEN duration >= 0 THEN width_bucket(-duration, :neg_duration_bounds) END AS duration_bucket,
        CASE WHEN ttft >= 0 THEN width_bucket(-ttft, :neg_ttft_bounds) END AS ttft_bucket,
        count(*) AS requests,
-       sum(CASE WHEN spend >= 0 AND spend < 'Infinity' THEN spend ELSE 0 END) AS spend,
+       sum(CASE WHEN spend >= 0 AND spend < 'Infinity' THEN spend::numeric ELSE 0 END) AS spend,
        sum(greatest(input_tokens, 0)) AS input_tokens,
        sum(greatest(output_tokens, 0)) AS output_tokens,
        sum(greatest(cache_read_tokens, 0)) AS cache_read_tokens,
        sum(greatest(cache_creation_tokens, 0)) AS cache_creation_tokens,
-       sum(duration) FILTER (WHERE duration >= 0) AS duration_sum,
-       sum(ttft) FILTER (WHERE ttft >= 0) AS ttft_sum,
+       sum(duration::numeric) FILTER (WHERE duration >= 0) AS duration_sum,
+       sum(ttft::numeric) FILTER (WHERE ttft >= 0) AS ttft_sum,
        count(*) FILTER (WHERE NOT (spend > '-Infinity' AND spend < 'Infinity')) AS nonfinite_spend,
        count(*) FILTER (WHERE spend < 0 AND spend > '-Infinity') AS negative_spend,
        sum((input_tokens < 0)::int + (output_tokens < 0)::int + (cache_read_tokens < 0)::int

@@ -1,0 +1,317 @@
+"""The metric contract: counters equal SQL over the rows they count, through every kind of change."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+import spendrows
+from conftest import require_binary
+from helpers import samples
+from spendrows import NOW, failure, insert, row
+
+from exporter import app, config
+from exporter.refresher import Refresher
+from exporter.spec import OTHER
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+
+
+def exporter_for(db, **settings) -> Refresher:
+    data: dict = {"database": {"url": db.url}}
+    for path, value in settings.items():
+        section, _, key = path.partition("__")
+        data.setdefault(section, {})[key] = value
+    cfg = config.Config.model_validate(data)
+    return app.build(cfg)
+
+
+def scrape(ref: Refresher) -> dict:
+    assert ref.refresh(), ref.last_error
+    return samples(ref.snapshot.body.decode())
+
+
+def total(s: dict, name: str, **match) -> float:
+    return sum(v for (n, labels), v in s.items() if n == name and all(dict(labels).get(k) == x
+                                                                        for k, x in match.items()))
+
+
+def by(s: dict, name: str, label: str) -> dict:
+    out: dict = {}
+    for (n, labels), v in s.items():
+        if n == name:
+            key = dict(labels)[label]
+            out[key] = out.get(key, 0) + v
+    return out
+
+
+def assert_matches_ledger(db, s: dict) -> None:
+    truth = spendrows.ground_truth(db)
+    requests = by(s, "litellm_db_requests_total", "requested_model")
+    spend = by(s, "litellm_db_spend_usd_total", "requested_model")
+    inputs = by(s, "litellm_db_input_tokens_total", "requested_model")
+    failures = {k: v for k, v in by({k: v for k, v in s.items() if dict(k[1]).get("status") == "failure"},
+                                    "litellm_db_requests_total", "requested_model").items()}
+    assert set(requests) == set(truth)
+    for model, t in truth.items():
+        assert requests[model] == t["requests"], model
+        assert failures.get(model, 0) == t["failures"], model
+        assert spend[model] == pytest.approx(t["spend"], rel=1e-12, abs=1e-12), model
+        assert inputs[model] == t["input"], model
+    assert total(s, "litellm_db_errors_total") == sum(t["failures"] for t in truth.values())
+    assert total(s, "litellm_db_request_duration_seconds_count") == sum(t["requests"] for t in truth.values())
+
+
+def counter_lines(ref: Refresher) -> list[str]:
+    """The exposition lines of every SpendLogs counter and histogram (what two exporters must agree on)."""
+    names = ("litellm_db_requests_total", "litellm_db_spend_usd_total", "litellm_db_input_tokens_total",
+             "litellm_db_output_tokens_total", "litellm_db_errors_total", "litellm_db_request_duration_seconds",
+             "litellm_db_time_to_first_token_seconds")
+    return [line for line in ref.snapshot.body.decode().splitlines() if line.startswith(names)]
+
+
+# -- the real LiteLLM fixture ------------------------------------------------------------------------
+
+def restore(db, dump: Path) -> None:
+    """Restore a LiteLLM dump (custom or gzipped plain format) into an empty database."""
+    pg = db.pg
+    if dump.suffix == ".dump":
+        subprocess.run([pg.tool("pg_restore"), "--no-owner", "-h", str(pg.socketdir), "-p", str(pg.port),
+                        "-U", "postgres", "-d", db.name, str(dump)], check=True, capture_output=True)
+    else:
+        import gzip
+        pg.psql(db.name, input=gzip.decompress(dump.read_bytes()).decode())
+
+
+@pytest.fixture
+def fixture_db(pg_server):
+    from conftest import Database, _admin, drop_database
+    name = "t_fixture_a"
+    _admin(pg_server, f"DROP DATABASE IF EXISTS {name}")
+    _admin(pg_server, f"CREATE DATABASE {name}")
+    db = Database(pg_server, name)
+    restore(db, FIXTURES / "litellm-real-A.dump")
+    yield db
+    drop_database(db)
+
+
+def test_real_litellm_database_matches_its_ground_truth(fixture_db):
+    truth = json.loads((FIXTURES / "litellm-real-A.truth.json").read_text())
+    s = scrape(exporter_for(fixture_db))
+    assert total(s, "litellm_db_requests_total") == truth["total"]["rows"]
+    assert by(s, "litellm_db_requests_total", "status") == {k: float(v) for k, v in truth["by_status"].items()}
+    assert total(s, "litellm_db_spend_usd_total") == pytest.approx(truth["total"]["spend"], abs=1e-9)
+    assert total(s, "litellm_db_input_tokens_total") == truth["total"]["prompt_tokens"]
+    assert total(s, "litellm_db_output_tokens_total") == truth["total"]["completion_tokens"]
+    assert by(s, "litellm_db_errors_total", "error_class") == {
+        k: float(v) for k, v in truth["failures_by_normalized_error"].items()}
+    for group in truth["per_model_group"]:
+        assert total(s, "litellm_db_requests_total", requested_model=group["model_group"]) == group["rows"]
+        assert total(s, "litellm_db_spend_usd_total", requested_model=group["model_group"]) == pytest.approx(
+            group["spend"], abs=1e-9)
+    for key in truth["per_key"]:
+        alias = key["key_alias"] or key["key_name"] or "__unknown__"
+        if key["in_verification_token"]:
+            assert total(s, "litellm_db_requests_total", api_key_alias=alias) == key["spend_logs_rows"], alias
+    for team in truth["per_team"]:
+        alias = team.get("team_alias")
+        assert total(s, "litellm_db_team_spend_usd", team_alias=alias) == pytest.approx(team["team_spend"],
+                                                                                          abs=1e-9), alias
+    # every row has a duration; the p50 from the histogram lands in the right bucket
+    assert total(s, "litellm_db_request_duration_seconds_count") == 600
+
+
+# -- hand-made rows through every kind of change -------------------------------------------------------
+
+def test_incremental_late_duplicate_retention_restart(litellm_db):
+    db = litellm_db
+    old = [row(NOW - timedelta(days=3, minutes=i), model_group=f"m{i % 3}", spend=0.1 * i) for i in range(30)]
+    recent = [row(NOW - timedelta(minutes=5 + i), model_group="m0", spend=0.25) for i in range(10)]
+    insert(db, old + recent + [failure(NOW - timedelta(minutes=2), model_group="m1")])
+    ref = exporter_for(db, spend_logs__overlap="10m")
+    s = scrape(ref)
+    assert_matches_ledger(db, s)
+
+    # new rows, and a late row behind the newest one but inside the overlap window
+    insert(db, [row(NOW - timedelta(seconds=30), model_group="m2", spend=1.5),
+                failure(NOW - timedelta(seconds=20), model_group="m2", normalized=None, code="503",
+                        cls="ServiceUnavailableError")])
+    s = scrape(ref)
+    insert(db, [row(NOW - timedelta(minutes=4), model_group="m1", spend=2.0)])  # late: behind the cursor
+    s = scrape(ref)
+    assert_matches_ledger(db, s)
+    assert total(s, "litellm_db_errors_total", error_class="503_PROVIDER_OVERLOADED") == 1
+
+    # re-reading the window does not count anything twice
+    before = counter_lines(ref)
+    scrape(ref)
+    assert counter_lines(ref) == before
+
+    # a retention delete of old rows never makes a counter go down
+    db.execute("""DELETE FROM "LiteLLM_SpendLogs" WHERE "startTime" < now() - interval '1 day'""")
+    scrape(ref)
+    assert counter_lines(ref) == before
+
+    # a restarted exporter resumes at the totals of the rows present
+    restarted = exporter_for(db, spend_logs__overlap="10m")
+    assert_matches_ledger(db, scrape(restarted))
+
+
+def test_cold_start_aggregate_and_row_path_agree(litellm_db):
+    """Totals computed by the SQL aggregate (old rows) equal the same rows counted one by one."""
+    rows = []
+    for i in range(200):
+        start = NOW - timedelta(hours=i * 0.2)
+        if i % 7 == 0:
+            rows.append(failure(start, model_group=f"g{i % 4}", normalized=None if i % 2 else "400_INVALID_REQUEST",
+                                code="400", cls="BadRequestError", duration=0.05 * (i % 5)))
+        else:
+            rows.append(row(start, model_group=f"g{i % 4}", model=f"m{i % 3}", spend=0.001 * i,
+                            duration=[0.05, 0.1, 0.25, 3, 61, 700][i % 6], ttft=0.1 if i % 3 == 0 else None,
+                            api_key=f"k{i % 5}", team_id=f"t{i % 2}"))
+    insert(litellm_db, rows)
+    aggregate = exporter_for(litellm_db, spend_logs__overlap="1m")  # nearly everything through the aggregate
+    one_by_one = exporter_for(litellm_db, spend_logs__overlap="30d")  # everything through the row path
+    scrape(aggregate)
+    scrape(one_by_one)
+    a, b = counter_lines(aggregate), counter_lines(one_by_one)
+    assert a == b
+    assert any("le=\"0.05\"" in line for line in a)  # a value exactly on a bucket bound
+    assert_matches_ledger(litellm_db, scrape(aggregate))
+
+
+def test_two_exporters_started_at_different_times_agree(litellm_db):
+    insert(litellm_db, [row(NOW - timedelta(hours=h), model_group=f"g{h % 3}", spend=0.5) for h in range(20)])
+    first = exporter_for(litellm_db)
+    scrape(first)
+    insert(litellm_db, [row(NOW - timedelta(seconds=10 + i), model_group="g1", spend=0.3) for i in range(5)])
+    scrape(first)
+    second = exporter_for(litellm_db)
+    scrape(second)
+    scrape(first)
+    assert counter_lines(first) == counter_lines(second)
+
+
+class Failing:
+    """Wraps a source so that the refresh fails after it has read (like a lost connection)."""
+
+    def __init__(self, source):
+        self.source, self.name, self.fail = source, "failing", True
+
+    def collect(self, conn, caps):
+        self.source.collect(conn, caps)
+        if self.fail:
+            raise ConnectionError("connection lost mid-refresh")
+        return 0
+
+    def commit(self):
+        self.source.commit()
+
+    def rollback(self):
+        self.source.rollback()
+
+    def families(self):
+        return []
+
+
+def test_failed_refresh_changes_nothing(litellm_db):
+    insert(litellm_db, [row(NOW - timedelta(minutes=3), spend=1.0)])
+    ref = exporter_for(litellm_db)
+    scrape(ref)
+    before = counter_lines(ref)
+    insert(litellm_db, [row(NOW - timedelta(minutes=1), spend=2.0)])
+    wrapper = Failing(ref.sources[0])
+    ref.sources.append(wrapper)
+    assert not ref.refresh()
+    s = samples(ref.snapshot.body.decode())
+    assert s[("litellm_db_up", ())] == 0
+    assert counter_lines(ref) == before  # the last good snapshot, unchanged
+    wrapper.fail = False
+    assert_matches_ledger(litellm_db, scrape(ref))
+
+
+def test_status_fallback_and_error_derivation(litellm_db):
+    """Rows older than the status column: metadata.status; rows without normalized_error: derived class."""
+    insert(litellm_db, [
+        failure(NOW - timedelta(minutes=3), normalized=None, code="400", cls="BadRequestError",
+                message="This model's maximum context length is 8192 tokens"),
+        failure(NOW - timedelta(minutes=3), normalized=None, code="", cls="Timeout", message="Request timed out"),
+        failure(NOW - timedelta(minutes=3), normalized="999_SOMETHING_NEW", code="999", cls="X"),
+    ])
+    litellm_db.execute("""UPDATE "LiteLLM_SpendLogs" SET status = NULL""")
+    s = scrape(exporter_for(litellm_db))
+    assert by(s, "litellm_db_errors_total", "error_class") == {
+        "400_CONTEXT_WINDOW_EXCEEDED": 1, "408_UPSTREAM_TIMEOUT": 1, "999_SOMETHING_NEW": 1}
+    assert total(s, "litellm_db_requests_total", status="failure") == 3
+
+
+def test_older_litellm_without_status_column(make_litellm_db):
+    old = make_litellm_db(upto="20250425182129")
+    insert(old, [row(NOW - timedelta(days=2)), failure(NOW - timedelta(days=2)), row(NOW - timedelta(minutes=1))],
+           status_column=False)
+    s = scrape(exporter_for(old))
+    assert total(s, "litellm_db_requests_total", status="failure") == 1
+    assert total(s, "litellm_db_requests_total") == 3
+
+
+def test_cardinality_is_bounded_and_totals_stay_exact(litellm_db):
+    insert(litellm_db, [row(NOW - timedelta(hours=2, seconds=i), model_group=f"model-{i:03d}", spend=i / 1000)
+                        for i in range(60)])
+    ref = exporter_for(litellm_db, metrics__limits={"requested_model": 10})
+    s = scrape(ref)
+    values = by(s, "litellm_db_spend_usd_total", "requested_model")
+    assert len(values) == 11 and OTHER in values
+    assert sum(values.values()) == pytest.approx(sum(i / 1000 for i in range(60)))
+    top = {f"model-{i:03d}" for i in range(50, 60)}  # the ten most expensive keep their own series
+    assert set(values) - {OTHER} == top
+    insert(litellm_db, [row(NOW - timedelta(seconds=5), model_group="model-new", spend=5.0)])
+    values = by(scrape(ref), "litellm_db_spend_usd_total", "requested_model")
+    assert "model-new" not in values and values[OTHER] == pytest.approx(sum(i / 1000 for i in range(50)) + 5.0)
+
+
+def test_label_sets_are_configurable(litellm_db):
+    insert(litellm_db, [row(NOW - timedelta(minutes=2), user="alice", end_user="cust-1")])
+    ref = exporter_for(litellm_db, metrics__labels={"litellm_db_spend_usd_total": ["user", "end_user"]})
+    s = scrape(ref)
+    assert ("litellm_db_spend_usd_total", (("end_user", "cust-1"), ("user", "alice"))) in s
+
+
+HOSTILE = ['quote"d', "new\nline", "back\\slash", "ünïcødé ✓ 模型", "x" * 10_000, "", "{}=,", "'; DROP TABLE x;--"]
+
+
+def test_hostile_strings_give_valid_exposition(litellm_db, exporter_login):
+    promtool = require_binary("promtool")
+    insert(litellm_db, [row(NOW - timedelta(minutes=2), model_group=h, model=h, team_id=h, api_key=h, user=h)
+                        for h in HOSTILE])
+    litellm_db.execute("""INSERT INTO "LiteLLM_VerificationToken" (token, key_alias, key_name, spend)
+                          VALUES (%s, %s, 'sk-...1', 1)""", (HOSTILE[0], HOSTILE[1]))
+    ref = exporter_for(litellm_db)
+    text = (scrape(ref), ref.snapshot.body.decode())[1]
+    parsed = samples(text)
+    assert total(parsed, "litellm_db_requests_total") == len(HOSTILE)
+    assert max(len(v) for (_, labels), _ in parsed.items() for _, v in labels) <= 200
+    proc = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_hostile_values_are_clamped_and_counted(litellm_db):
+    insert(litellm_db, [row(NOW - timedelta(minutes=2), spend=float("nan")),
+                        row(NOW - timedelta(minutes=2), spend=float("inf")),
+                        row(NOW - timedelta(minutes=2), spend=-3.0, prompt_tokens=-5),
+                        row(NOW - timedelta(minutes=2), duration=-2.0),
+                        row(NOW + timedelta(days=2), spend=1.0),
+                        row(NOW - timedelta(days=3), spend=float("nan")),
+                        row(NOW - timedelta(minutes=2), metadata=["not", "an", "object"], status="failure"),
+                        row(NOW - timedelta(minutes=2), metadata="a string", status="failure")])
+    s = scrape(exporter_for(litellm_db))
+    spend = total(s, "litellm_db_spend_usd_total")
+    assert math.isfinite(spend) and spend == pytest.approx(1.0 + 0.01 * 3)  # the future row, and three rows with a valid spend
+    skipped = by(s, "litellm_db_rows_skipped_total", "reason")
+    assert skipped == {"nonfinite_spend": 3, "negative_spend": 1, "negative_tokens": 1, "negative_duration": 1,
+                       "future_start_time": 1}
+    assert total(s, "litellm_db_errors_total", error_class="UNCLASSIFIED") == 2
