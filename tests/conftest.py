@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import subprocess
+from pathlib import Path
 from dataclasses import dataclass
 
 import psycopg
@@ -18,6 +20,7 @@ import pytest
 from exporter import litellm_migrations
 from exporter.localpg import LocalPostgres, LocalPostgresError, resolve_bindir
 
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEMPLATE = "litellm_template"
 _counter = itertools.count()
@@ -144,3 +147,28 @@ def exporter_login(litellm_db):
     with litellm_db.connect() as conn:
         conn.execute(f'DROP OWNED BY "{role}"')
         conn.execute(f'DROP ROLE "{role}"')
+
+
+def restore(db, dump: Path) -> None:
+    """Restore a LiteLLM dump (custom or gzipped plain format) into an empty database."""
+    pg = db.pg
+    if dump.suffix == ".dump":
+        subprocess.run([pg.tool("pg_restore"), "--no-owner", "-h", str(pg.socketdir), "-p", str(pg.port),
+                        "-U", "postgres", "-d", db.name, str(dump)], check=True, capture_output=True)
+    else:
+        import gzip
+        pg.psql(db.name, input=gzip.decompress(dump.read_bytes()).decode())
+
+
+@pytest.fixture
+def fixture_db(pg_server):
+    """LiteLLM's real database (written by a real proxy), restored from shared/fixtures."""
+    if not (FIXTURES / "litellm-real-A.dump").exists():
+        require("the real LiteLLM fixture", f"{FIXTURES} is missing")
+    name = "t_fixture_a"
+    _admin(pg_server, f"DROP DATABASE IF EXISTS {name}")
+    _admin(pg_server, f"CREATE DATABASE {name}")
+    db = Database(pg_server, name)
+    restore(db, FIXTURES / "litellm-real-A.dump")
+    yield db
+    drop_database(db)

@@ -14,7 +14,9 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from exporter import app, config
 from exporter.localpg import free_port
+from exporter.refresher import Refresher
 
 SCRIPT = shutil.which("litellm-spend-exporter", path=str(Path(sys.executable).parent)) or "litellm-spend-exporter"
 
@@ -100,3 +102,31 @@ class Serve:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def exporter_for(db, **settings) -> Refresher:
+    data: dict = {"database": {"url": db.url}}
+    for path, value in settings.items():
+        section, _, key = path.partition("__")
+        data.setdefault(section, {})[key] = value
+    cfg = config.Config.model_validate(data)
+    return app.build(cfg)
+
+
+def scrape(ref: Refresher) -> dict:
+    assert ref.refresh(), ref.last_error
+    return samples(ref.snapshot.body.decode())
+
+
+def total(s: dict, name: str, **match) -> float:
+    return sum(v for (n, labels), v in s.items() if n == name and all(dict(labels).get(k) == x
+                                                                        for k, x in match.items()))
+
+
+def by(s: dict, name: str, label: str) -> dict:
+    out: dict = {}
+    for (n, labels), v in s.items():
+        if n == name:
+            key = dict(labels)[label]
+            out[key] = out.get(key, 0) + v
+    return out

@@ -6,49 +6,17 @@ import json
 import math
 import subprocess
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 import spendrows
 from conftest import require_binary
-from helpers import samples
+from conftest import FIXTURES
+from helpers import by, exporter_for, samples, scrape, total
 from spendrows import NOW, failure, insert, row
 
-from exporter import app, config
 from exporter.refresher import Refresher
 from exporter.spec import OTHER
-
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-
-
-def exporter_for(db, **settings) -> Refresher:
-    data: dict = {"database": {"url": db.url}}
-    for path, value in settings.items():
-        section, _, key = path.partition("__")
-        data.setdefault(section, {})[key] = value
-    cfg = config.Config.model_validate(data)
-    return app.build(cfg)
-
-
-def scrape(ref: Refresher) -> dict:
-    assert ref.refresh(), ref.last_error
-    return samples(ref.snapshot.body.decode())
-
-
-def total(s: dict, name: str, **match) -> float:
-    return sum(v for (n, labels), v in s.items() if n == name and all(dict(labels).get(k) == x
-                                                                        for k, x in match.items()))
-
-
-def by(s: dict, name: str, label: str) -> dict:
-    out: dict = {}
-    for (n, labels), v in s.items():
-        if n == name:
-            key = dict(labels)[label]
-            out[key] = out.get(key, 0) + v
-    return out
-
 
 def assert_matches_ledger(db, s: dict) -> None:
     truth = spendrows.ground_truth(db)
@@ -76,29 +44,6 @@ def counter_lines(ref: Refresher) -> list[str]:
 
 
 # -- the real LiteLLM fixture ------------------------------------------------------------------------
-
-def restore(db, dump: Path) -> None:
-    """Restore a LiteLLM dump (custom or gzipped plain format) into an empty database."""
-    pg = db.pg
-    if dump.suffix == ".dump":
-        subprocess.run([pg.tool("pg_restore"), "--no-owner", "-h", str(pg.socketdir), "-p", str(pg.port),
-                        "-U", "postgres", "-d", db.name, str(dump)], check=True, capture_output=True)
-    else:
-        import gzip
-        pg.psql(db.name, input=gzip.decompress(dump.read_bytes()).decode())
-
-
-@pytest.fixture
-def fixture_db(pg_server):
-    from conftest import Database, _admin, drop_database
-    name = "t_fixture_a"
-    _admin(pg_server, f"DROP DATABASE IF EXISTS {name}")
-    _admin(pg_server, f"CREATE DATABASE {name}")
-    db = Database(pg_server, name)
-    restore(db, FIXTURES / "litellm-real-A.dump")
-    yield db
-    drop_database(db)
-
 
 def test_real_litellm_database_matches_its_ground_truth(fixture_db):
     truth = json.loads((FIXTURES / "litellm-real-A.truth.json").read_text())
