@@ -27,7 +27,7 @@ def default_sources(cfg: Config) -> list:
 def build(cfg: Config, url: URL | None = None) -> Refresher:
     engine = db.create_engine(cfg.database, url)
     return Refresher(engine=engine, sources=default_sources(cfg), schema_name=cfg.database.db_schema,
-                     interval=cfg.refresh.interval)
+                     interval=cfg.refresh.interval, allow_write_role=cfg.unsafe.allow_write_role)
 
 
 class Running:

@@ -6,8 +6,9 @@ import sys
 
 import sqlalchemy as sa
 
-from exporter import db, schema
+from exporter import db, grants, schema
 from exporter.config import Config
+from exporter.grants import FORBIDDEN
 
 
 def inspect(cfg: Config) -> tuple[dict, list[str]]:
@@ -22,19 +23,36 @@ def inspect(cfg: Config) -> tuple[dict, list[str]]:
             caps = schema.detect(conn, cfg.database.db_schema)
     finally:
         engine.dispose()
+    needed = [(t, c) for t, cols in grants.load("exporter").items() for c in cols if caps.has(t, c)]
+    forbidden = sorted(f"{t}.{c}" for t, cols in FORBIDDEN.items() for c in cols if (t, c) in caps.readable)
+    lacking = sorted(f"{t}.{c}" for t, c in needed if (t, c) not in caps.readable)
+    extra = sorted(f"{t}.{c}" for t, c in caps.readable if t not in grants.load("exporter")
+                   or c not in grants.load("exporter")[t])
     facts = {
         "database": db.target(engine.url),
         "role": row.role,
         "server_version": row.server_version,
         "session_read_only": row.read_only == "on",
+        "can_write": sorted(caps.writable) or False,
+        "reads_needed_columns": f"{len(needed) - len(lacking)} of {len(needed)}",
+        "reads_other_columns": len(extra),
+        "reads_prompt_columns": forbidden or False,
         **caps.summary(),
     }
     problems = []
     if not caps.columns:
         problems.append(f"no LiteLLM tables in schema {cfg.database.db_schema!r}: is this LiteLLM's database? "
                         "If LiteLLM runs with DATABASE_SCHEMA, pass the same value as --database.schema")
-    else:
-        problems.extend(caps.missing_required())
+        return facts, problems
+    problems.extend(caps.missing_required())
+    problems.extend(schema.write_risks(caps))
+    if forbidden:
+        problems.append(f"role {row.role!r} can read prompt/response/secret columns: {', '.join(forbidden)}; "
+                        "use a role with column grants (`litellm-spend-exporter roles apply`)")
+    if lacking:
+        shown = ", ".join(lacking[:6]) + (f" and {len(lacking) - 6} more" if len(lacking) > 6 else "")
+        problems.append(f"role {row.role!r} lacks SELECT on {len(lacking)} column(s) the exporter reads: {shown}; "
+                        "re-run `litellm-spend-exporter roles apply`")
     return facts, problems
 
 
@@ -45,7 +63,8 @@ def run(cfg: Config) -> int:
         if isinstance(value, bool):
             value = "yes" if value else "no"
         elif isinstance(value, list):
-            value = ", ".join(value) or "(none)"
+            shown = ", ".join(value[:6]) + (f" and {len(value) - 6} more" if len(value) > 6 else "")
+            value = shown or "(none)"
         print(f"{key:<{width}}  {value}")
     for problem in problems:
         print(f"FAIL {problem}", file=sys.stderr)

@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Read LiteLLM's database on a schedule and serve /metrics, /healthz and /.")
     _common(serve)
     _web(serve, ":9733")
+    _setting(serve, ("unsafe", "allow_write_role"), "run even if the database role could write (logs a warning "
+             "every refresh)", action="store_const", const=True)
 
     check = sub.add_parser("check", help="check the database connection and LiteLLM schema", epilog=EPILOG,
                            description="Connect, report the detected LiteLLM schema capabilities, exit non-zero "
@@ -73,6 +75,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep", action="store_true", help="keep the data directory when stopping")
     demo.add_argument("--postgres", default="embedded", metavar="KIND",
                       help="embedded (default), debian-15, or a PostgreSQL bin/ directory")
+    roles = sub.add_parser(
+        "roles", help="create or remove the read-only roles for the exporter and Grafana", epilog=EPILOG,
+        description="Apply (or remove) litellm-spend-exporter's migrations and read-only logins with an admin "
+                    "connection: each login may SELECT exactly the LiteLLM columns its SQL reads, and nothing else. "
+                    "Passwords come from LITELLM_EXPORTER_ROLE_PASSWORD / LITELLM_GRAFANA_ROLE_PASSWORD or "
+                    "roles.<reader>.password_file, never from flags. Re-run after a LiteLLM upgrade.")
+    roles.add_argument("action", choices=["apply", "remove"], help="apply (idempotent) or remove")
+    roles.add_argument("--admin.url", dest="admin_url", metavar="URL",
+                       help="URL of a role that may create roles and grant on LiteLLM's tables, without a password "
+                            "(use PGPASSWORD or ~/.pgpass) [env: LITELLM_EXPORTER_ADMIN_URL, may hold the password]")
+    roles.add_argument("--sql", action="store_true", help="print the SQL instead of running it (for DBAs)")
+    roles.add_argument("--roles.exporter-name", dest="exporter_name", metavar="NAME",
+                       help="the exporter's login (default litellm_spend_exporter; '-' to skip it)")
+    roles.add_argument("--roles.grafana-name", dest="grafana_name", metavar="NAME",
+                       help="the Grafana datasource's login (default litellm_grafana; '-' to skip it)")
+    _common(roles, database=False)
+    _setting(roles, ("database", "schema"), "schema of LiteLLM's tables (default public)", metavar="NAME")
     return parser
 
 
@@ -94,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             from exporter.check import run
             return run(cfg)
+        if args.command == "roles":
+            from exporter.rolescmd import run
+            return run(cfg, args.action, admin_url=args.admin_url, sql_only=args.sql,
+                       names={"exporter": args.exporter_name, "grafana": args.grafana_name})
         if args.command == "demo":
             from exporter.demo import run
             return run(cfg, rows=args.rows, seed=args.seed, days=args.days, once=args.once, keep=args.keep,

@@ -126,6 +126,33 @@ class MetricsConfig(Strict):
         return v
 
 
+_ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
+
+
+class ReaderConfig(Strict):
+    name: str = Field(description="login role name")
+    connection_limit: int = Field(5, ge=1, le=1000)
+    statement_timeout: float = Field(60.0, description="statement_timeout set on the role itself")
+    password_file: str | None = Field(None, description="file holding the password (else the environment)")
+    _durations = field_validator("statement_timeout", mode="before")(lambda v: parse_duration(v))
+
+    @field_validator("name")
+    @classmethod
+    def _identifier(cls, v: str) -> str:
+        if not _ROLE_NAME.match(v) or v.lower().startswith("pg_"):
+            raise ValueError("expected a role name: letters, digits, _ $ -, at most 63, not starting with pg_")
+        return v
+
+
+class RolesConfig(Strict):
+    exporter: ReaderConfig | None = ReaderConfig(name="litellm_spend_exporter")
+    grafana: ReaderConfig | None = ReaderConfig(name="litellm_grafana", connection_limit=10, statement_timeout=30)
+
+
+class UnsafeConfig(Strict):
+    allow_write_role: bool = Field(False, description="run even when the database role could write")
+
+
 class LogConfig(Strict):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["text", "json"] = "text"
@@ -137,6 +164,8 @@ class Config(Strict):
     refresh: RefreshConfig = RefreshConfig()
     spend_logs: SpendLogsConfig = SpendLogsConfig()
     metrics: MetricsConfig = MetricsConfig()
+    roles: RolesConfig = RolesConfig()
+    unsafe: UnsafeConfig = UnsafeConfig()
     log: LogConfig = LogConfig()
 
 
@@ -160,6 +189,7 @@ SETTINGS: list[tuple[tuple[str, str], str, tuple[str, ...]]] = [
     (("web", "listen_address"), "--web.listen-address", (ENV_PREFIX + "WEB_LISTEN_ADDRESS",)),
     (("refresh", "interval"), "--refresh.interval", (ENV_PREFIX + "REFRESH_INTERVAL",)),
     (("spend_logs", "overlap"), "--spend-logs.overlap", (ENV_PREFIX + "SPEND_LOGS_OVERLAP",)),
+    (("unsafe", "allow_write_role"), "--unsafe.allow-write-role", (ENV_PREFIX + "UNSAFE_ALLOW_WRITE_ROLE",)),
     (("log", "level"), "--log.level", (ENV_PREFIX + "LOG_LEVEL",)),
     (("log", "format"), "--log.format", (ENV_PREFIX + "LOG_FORMAT",)),
 ]

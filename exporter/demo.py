@@ -10,6 +10,7 @@ import time
 import urllib.request
 
 import psycopg
+from sqlalchemy.engine import make_url
 
 from exporter import litellm_migrations, roles
 from exporter.app import Running, wait_for_signal
@@ -35,9 +36,8 @@ def prepare(pg: LocalPostgres, rows: int, seed: int, days: float, progress: bool
                                                 "seconds": round(time.perf_counter() - t0, 2)})
     stats = demodata.load(pg.admin_conninfo(DATABASE), rows=rows, seed=seed, days=days, progress=progress)
     password = secrets.token_urlsafe(18)
-    with psycopg.connect(pg.admin_conninfo(DATABASE), autocommit=True) as conn:
-        columns = roles.needed_columns(conn, "public")
-        roles.create_reader(conn, ROLE, password, DATABASE, "public", columns)
+    reader = roles.Reader("exporter", ROLE, connection_limit=5, statement_timeout="60s", password=password)
+    roles.apply(make_url(pg.url(DATABASE)), [reader], "public")
     return password, {"spend_logs_rows": stats.spend_logs_rows, "load_seconds": round(stats.seconds, 1),
                       "rows_per_second": round(stats.rows_per_second)}
 

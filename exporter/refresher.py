@@ -63,6 +63,7 @@ class Refresher:
     sources: list
     schema_name: str
     interval: float
+    allow_write_role: bool = False
     clock: Callable[[], float] = time.time
     on_refresh: Callable[[], None] | None = None  # hook run after every refresh attempt (e.g. warn each time)
     caps: schema.Capabilities | None = None
@@ -89,6 +90,7 @@ class Refresher:
             with db.snapshot(self.engine) as conn:
                 self.caps = schema.detect(conn, self.schema_name)
                 schema.require(self.caps)
+                self._guard_write_role(self.caps)
                 for source in self.sources:
                     current = source.name
                     t0 = time.perf_counter()
@@ -118,6 +120,15 @@ class Refresher:
         self.last_exception = None
         self._publish()
         return True
+
+    def _guard_write_role(self, caps: schema.Capabilities) -> None:
+        risks = schema.write_risks(caps)
+        if not risks:
+            return
+        if not self.allow_write_role:
+            raise ExporterError(f"refusing to run: {risks[0]}; connect as a read-only role (see "
+                                "`litellm-spend-exporter roles apply`) or pass --unsafe.allow-write-role")
+        log.warning("the database role can write: %s (running anyway: --unsafe.allow-write-role)", "; ".join(risks))
 
     def _fail(self, query: str | None, exc: BaseException, started: float) -> None:
         if query:

@@ -1,56 +1,150 @@
-"""Read-only login roles: which LiteLLM columns the exporter's SQL reads, and the grants for exactly those."""
+"""Read-only login roles for the exporter and for Grafana, as alembic migrations plus an idempotent grant sync.
+
+`roles apply` runs our migrations (schema litellm_exporter and its version table; nothing of LiteLLM's) and
+then, for each configured reader, creates or updates the role and grants SELECT on exactly the columns in
+sql/grants/<reader>.json. Passwords come from the environment or a file and reach the server only as
+SCRAM-SHA-256 verifiers computed here.
+"""
 
 from __future__ import annotations
 
-import re
+import base64
+import hashlib
+import hmac
+import io
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
 
-import psycopg
-from psycopg import sql
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy.engine import URL
 
-from exporter import sqlfiles
+from exporter import grants, sqlfiles
+from exporter.errors import ConfigError
 
-# Never granted, whatever a query says: prompts, responses, request bodies, password hashes.
-FORBIDDEN_COLUMNS = frozenset({"messages", "response", "proxy_server_request", "password"})
-_IDENT = re.compile(r'"([^"]+)"|\b([a-z_][a-z0-9_]*)\b')
-_TABLE = re.compile(r'"(LiteLLM_[A-Za-z0-9_]+)"')
-
-
-def needed_columns(conn: psycopg.Connection, schema: str, names: list[str] | None = None) -> dict[str, list[str]]:
-    """Table -> columns the given SQL files (default: all exporter queries) can read, from the live schema.
-
-    A column is needed when a file names its table and the column's name appears in that file.
-    """
-    texts = [sqlfiles.text(n) for n in (names or [n for n in sqlfiles.names() if not n.startswith("admin/")])]
-    existing: dict[str, set[str]] = {}
-    for table, column in conn.execute(
-            "SELECT c.relname, a.attname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
-            "WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND c.relname LIKE 'LiteLLM%%'", (schema,)):
-        existing.setdefault(table, set()).add(column)
-    out: dict[str, set[str]] = {}
-    for text in texts:
-        body = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
-        words = {a or b for a, b in _IDENT.findall(body)}
-        for table in set(_TABLE.findall(body)):
-            if table in existing:
-                out.setdefault(table, set()).update((words & existing[table]) - FORBIDDEN_COLUMNS)
-    return {t: sorted(cols) for t, cols in sorted(out.items()) if cols}
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+PASSWORD_ENV = {"exporter": "LITELLM_EXPORTER_ROLE_PASSWORD", "grafana": "LITELLM_GRAFANA_ROLE_PASSWORD"}
 
 
-def create_reader(conn: psycopg.Connection, role: str, password: str, database: str, schema: str,
-                  columns: dict[str, list[str]], connection_limit: int = 5,
-                  statement_timeout: str = "60s") -> None:
-    """Create (or update) a LOGIN role that can SELECT exactly `columns` and write nothing."""
-    ident = sql.Identifier(role)
-    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
-    verb = sql.SQL("ALTER") if exists else sql.SQL("CREATE")
-    conn.execute(sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION "
-                         "CONNECTION LIMIT {} PASSWORD {}").format(
-        verb, ident, sql.Literal(connection_limit), sql.Literal(password)))
-    for setting, value in (("default_transaction_read_only", "on"), ("statement_timeout", statement_timeout)):
-        conn.execute(sql.SQL("ALTER ROLE {} SET {} = {}").format(ident, sql.Identifier(setting), sql.Literal(value)))
-    conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), ident))
-    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), ident))
-    for table, cols in columns.items():
-        conn.execute(sql.SQL("GRANT SELECT ({}) ON TABLE {} TO {}").format(
-            sql.SQL(", ").join(map(sql.Identifier, cols)), sql.Identifier(schema, table), ident))
+@dataclass(frozen=True)
+class Reader:
+    purpose: str  # exporter or grafana
+    name: str
+    connection_limit: int
+    statement_timeout: str  # PostgreSQL duration, e.g. "60s"
+    password: str | None = None
+
+
+def readers_from_config(cfg, environ: dict | None = None) -> list[Reader]:
+    environ = os.environ if environ is None else environ
+    out = []
+    for purpose in ("exporter", "grafana"):
+        rc = getattr(cfg.roles, purpose)
+        if rc is None:
+            continue
+        password = environ.get(PASSWORD_ENV[purpose]) or None
+        if rc.password_file:
+            try:
+                password = Path(rc.password_file).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"cannot read roles.{purpose}.password_file: {exc.strerror}") from None
+            if not password:
+                raise ConfigError(f"roles.{purpose}.password_file {rc.password_file} is empty")
+        out.append(Reader(purpose, rc.name, rc.connection_limit, f"{int(rc.statement_timeout * 1000)}ms", password))
+    return out
+
+
+def scram_verifier(password: str, salt: bytes | None = None, iterations: int = 4096) -> str:
+    """PostgreSQL's SCRAM-SHA-256 verifier for a password (RFC 5802/7677), so the plain text never travels."""
+    salt = salt or secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
+
+def _settings(reader: Reader, schema: str) -> dict[str, str]:
+    return {
+        "litellm_exporter.role": reader.name,
+        "litellm_exporter.purpose": reader.purpose,
+        "litellm_exporter.schema": schema,
+        "litellm_exporter.columns": json.dumps(grants.load(reader.purpose), sort_keys=True),
+        "litellm_exporter.connection_limit": str(reader.connection_limit),
+        "litellm_exporter.statement_timeout": reader.statement_timeout,
+        "litellm_exporter.password": scram_verifier(reader.password) if reader.password else "",
+    }
+
+
+def _alembic(output=None, connection=None) -> AlembicConfig:
+    cfg = AlembicConfig(output_buffer=output)
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("version_locations", str(MIGRATIONS / "versions"))
+    cfg.set_main_option("path_separator", "os")
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _run_script(conn: sa.Connection, name: str) -> None:
+    """Run one admin SQL file as is (no parameter parsing: its format() calls use % placeholders)."""
+    conn.connection.driver_connection.execute(sqlfiles.text(name))
+
+
+def _set(conn: sa.Connection, settings: dict[str, str]) -> None:
+    for name, value in settings.items():
+        conn.execute(sa.text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
+
+
+def apply(admin_url: URL, readers: list[Reader], schema: str) -> list[str]:
+    """Migrate and sync every reader in one transaction; returns the server's notices."""
+    engine = sa.create_engine(admin_url, connect_args={"application_name": "litellm-spend-exporter roles"})
+    notices: list[str] = []
+    try:
+        with engine.begin() as conn:
+            conn.connection.driver_connection.add_notice_handler(lambda d: notices.append(d.message_primary))
+            command.upgrade(_alembic(connection=conn), "head")
+            for reader in readers:
+                _set(conn, _settings(reader, schema))
+                _run_script(conn, "admin/sync_role")
+    finally:
+        engine.dispose()
+    return notices
+
+
+def remove(admin_url: URL, schema: str) -> list[str]:
+    """Downgrade to nothing: revoke the readers' grants, drop the roles we created, drop our schema."""
+    engine = sa.create_engine(admin_url, connect_args={"application_name": "litellm-spend-exporter roles"})
+    notices: list[str] = []
+    try:
+        with engine.begin() as conn:
+            conn.connection.driver_connection.add_notice_handler(lambda d: notices.append(d.message_primary))
+            _set(conn, {"litellm_exporter.schema": schema})
+            command.downgrade(_alembic(connection=conn), "base")
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS litellm_exporter CASCADE")
+    finally:
+        engine.dispose()
+    return notices
+
+
+def script(readers: list[Reader], schema: str) -> str:
+    """The same work as SQL for a DBA to review and run (psql -v ON_ERROR_STOP=1 -1 -f ...)."""
+    out = io.StringIO()
+    out.write("-- litellm-spend-exporter: read-only roles (review, then run in one transaction)\nBEGIN;\n")
+    command.upgrade(_alembic(output=out), "head", sql=True)
+    for reader in readers:
+        out.write(f"\n-- reader: {reader.purpose}\n")
+        for name, value in _settings(reader, schema).items():
+            out.write(f"SELECT set_config({_literal(name)}, {_literal(value)}, true);\n")
+        out.write(sqlfiles.text("admin/sync_role"))
+    out.write("\nCOMMIT;\n")
+    return out.getvalue()
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

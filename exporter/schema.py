@@ -50,6 +50,8 @@ class Capabilities:
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> column -> type
     relkinds: dict[str, str] = field(default_factory=dict)
     readable: frozenset[tuple[str, str]] = frozenset()
+    writable: frozenset[str] = frozenset()  # LiteLLM tables the role could modify
+    role: dict = field(default_factory=dict)  # sql/role_info.sql
 
     def has(self, table: str, column: str | None = None) -> bool:
         cols = self.columns.get(table)
@@ -100,13 +102,34 @@ class Capabilities:
 def detect(conn: Connection, schema: str) -> Capabilities:
     columns: dict[str, dict[str, str]] = {}
     relkinds: dict[str, str] = {}
-    readable = set()
+    readable, writable = set(), set()
     for row in conn.execute(sqlfiles.statement("schema_columns"), {"schema": schema}):
         columns.setdefault(row.table_name, {})[row.column_name] = row.data_type
         relkinds[row.table_name] = row.relkind
         if row.can_select:
             readable.add((row.table_name, row.column_name))
-    return Capabilities(schema=schema, columns=columns, relkinds=relkinds, readable=frozenset(readable))
+        if row.can_write:
+            writable.add(row.table_name)
+    role = conn.execute(sqlfiles.statement("role_info"), {"schema": schema}).one()._asdict()
+    return Capabilities(schema=schema, columns=columns, relkinds=relkinds, readable=frozenset(readable),
+                        writable=frozenset(writable), role=role)
+
+
+def write_risks(caps: Capabilities) -> list[str]:
+    """Why the connected role could change data: each a one-line problem ([] for a read-only role)."""
+    role, risks = caps.role, []
+    if role.get("superuser"):
+        risks.append(f"role {role['role']!r} is a superuser: it can write and read everything")
+    if role.get("write_all_data"):
+        risks.append(f"role {role['role']!r} is a member of pg_write_all_data")
+    if caps.writable:
+        tables = sorted(caps.writable)
+        shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+        risks.append(f"role {role.get('role')!r} can INSERT/UPDATE/DELETE/TRUNCATE {len(tables)} LiteLLM "
+                     f"table(s): {shown}")
+    if role.get("create_in_schema"):
+        risks.append(f"role {role.get('role')!r} can CREATE objects in schema {caps.schema!r}")
+    return risks
 
 
 def require(caps: Capabilities) -> None:

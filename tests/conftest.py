@@ -136,17 +136,29 @@ class Login:
     url: str
 
 
-@pytest.fixture
-def exporter_login(litellm_db):
+def make_login(db: Database, purpose: str = "exporter", password: str = "s3cret-Pa55") -> Login:
+    """A reader role (unique to this database) set up by the real `roles apply` code path."""
+    from sqlalchemy.engine import make_url
+
     from exporter import roles
 
-    role, password = f"ro_{litellm_db.name}", "s3cret-Pa55"
-    with litellm_db.connect() as conn:
-        roles.create_reader(conn, role, password, litellm_db.name, "public", roles.needed_columns(conn, "public"))
-    yield Login(role, password, litellm_db.pg.url(litellm_db.name, user=role, password=password))
-    with litellm_db.connect() as conn:
-        conn.execute(f'DROP OWNED BY "{role}"')
-        conn.execute(f'DROP ROLE "{role}"')
+    role = f"{purpose[:3]}_{db.name}"
+    roles.apply(make_url(db.url), [roles.Reader(purpose, role, 5, "60s", password)], "public")
+    return Login(role, password, db.pg.url(db.name, user=role, password=password))
+
+
+def remove_logins(db: Database) -> None:
+    from sqlalchemy.engine import make_url
+
+    from exporter import roles
+
+    roles.remove(make_url(db.url), "public")
+
+
+@pytest.fixture
+def exporter_login(litellm_db):
+    yield make_login(litellm_db)
+    remove_logins(litellm_db)
 
 
 def restore(db, dump: Path) -> None:

@@ -105,7 +105,7 @@ class Serve:
 
 
 def exporter_for(db, **settings) -> Refresher:
-    data: dict = {"database": {"url": db.url}}
+    data: dict = {"database": {"url": db.url}, "unsafe": {"allow_write_role": True}}  # superuser URL
     for path, value in settings.items():
         section, _, key = path.partition("__")
         data.setdefault(section, {})[key] = value

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import require_binary
+from conftest import make_login, remove_logins, require_binary
 from helpers import Serve, clean_env, http_get, run_cli, samples, wait_for
 
 from exporter.localpg import free_port
@@ -101,9 +101,13 @@ def test_check_reports_capabilities(exporter_login):
 
 def test_check_older_litellm(make_litellm_db):
     old = make_litellm_db(upto="20250425182129")
-    proc = run_cli("check", env=clean_env(DATABASE_URL=old.url))
-    assert proc.returncode == 0, proc.stderr
-    assert "SpendLogs.status               no" in proc.stdout
+    login = make_login(old)
+    try:
+        proc = run_cli("check", env=clean_env(DATABASE_URL=login.url))
+        assert proc.returncode == 0, proc.stderr
+        assert "SpendLogs.status               no" in proc.stdout
+    finally:
+        remove_logins(old)
 
 
 def test_serve_port_in_use(exporter_login):

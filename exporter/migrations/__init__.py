@@ -1,0 +1,1 @@
+"""Alembic migrations for litellm-spend-exporter's own objects (schema litellm_exporter), never LiteLLM's."""

@@ -1,0 +1,202 @@
+"""Least privilege: reader roles that read exactly their columns, write nothing, survive LiteLLM upgrades."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from conftest import make_login, remove_logins
+from helpers import Serve, clean_env, run_cli, samples
+
+from exporter import app, config, grants, litellm_migrations, roles, sqlfiles
+
+
+def login_conn(db, login) -> psycopg.Connection:
+    return psycopg.connect(host="127.0.0.1", port=db.pg.port, dbname=db.name, user=login.role,
+                           password=login.password, autocommit=True)
+
+
+def test_committed_grant_manifests_match_the_sql(litellm_db):
+    """sql/grants/*.json are what PostgreSQL's own privilege checks say the SQL files need."""
+    engine = sa.create_engine(litellm_db.url)
+    with engine.connect() as conn:
+        generated = grants.generate(conn)
+    engine.dispose()
+    for reader, data in generated.items():
+        assert grants.load(reader) == data, f"run `python -m exporter.grants` and commit sql/grants/{reader}.json"
+    for table, cols in grants.FORBIDDEN.items():
+        for reader in generated:
+            assert not set(cols) & set(generated[reader].get(table, []))
+
+
+@pytest.mark.parametrize("purpose", ["exporter", "grafana"])
+def test_reader_reads_exactly_its_columns_and_writes_nothing(litellm_db, purpose):
+    login = make_login(litellm_db, purpose)
+    try:
+        manifest = grants.load(purpose)
+        with login_conn(litellm_db, login) as conn:
+            for table, cols in manifest.items():
+                conn.execute(f'SELECT {", ".join(f"{c!r}".replace(chr(39), chr(34)) for c in cols)} '
+                             f'FROM "{table}" LIMIT 1')
+            assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "on"
+            assert conn.execute("SHOW statement_timeout").fetchone()[0] == "1min"
+            denied = ['SELECT messages FROM "LiteLLM_SpendLogs"', 'SELECT response FROM "LiteLLM_SpendLogs"',
+                      'SELECT proxy_server_request FROM "LiteLLM_SpendLogs"', 'SELECT * FROM "LiteLLM_SpendLogs"',
+                      'SELECT password FROM "LiteLLM_UserTable"', 'SELECT * FROM "LiteLLM_Config"',
+                      'SELECT * FROM "LiteLLM_CredentialsTable"']
+            for statement in denied:
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute(statement)
+            writes = ['INSERT INTO "LiteLLM_BudgetTable" (budget_id, created_by, updated_by) VALUES (\'x\', \'a\', \'b\')',
+                      'UPDATE "LiteLLM_VerificationToken" SET spend = 0', 'DELETE FROM "LiteLLM_SpendLogs"',
+                      'TRUNCATE "LiteLLM_SpendLogs"', "CREATE TABLE public.x (id int)",
+                      "CREATE TEMP TABLE x (id int)"]
+            for statement in writes:
+                with pytest.raises((psycopg.errors.ReadOnlySqlTransaction, psycopg.errors.InsufficientPrivilege)):
+                    conn.execute(statement)
+            conn.execute("SET default_transaction_read_only = off")  # even when the session tries
+            for statement in writes[:5]:
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute(statement)
+            row = conn.execute("SELECT rolsuper, rolcreaterole, rolcreatedb, rolconnlimit FROM pg_roles "
+                               "WHERE rolname = current_user").fetchone()
+            assert row == (False, False, False, 5)
+    finally:
+        remove_logins(litellm_db)
+
+
+def test_every_exporter_query_runs_as_the_exporter_role(litellm_db, exporter_login):
+    """Each SQL file of the exporter plans and runs under its role (the probe behind the manifests)."""
+    engine = sa.create_engine(make_url(exporter_login.url))
+    with engine.connect() as conn:
+        for name in grants.files_for("exporter"):
+            if name.endswith("_nostatus"):
+                continue  # planned on an older LiteLLM in test_upgrade_safety
+            conn.execute(sa.text(sqlfiles.text(name)),
+                         {k: v for k, v in grants.PLAN_PARAMS.items() if f":{k}" in sqlfiles.text(name)}).all()
+    engine.dispose()
+
+
+def test_apply_is_idempotent_and_remove_cleans_up(litellm_db):
+    login = make_login(litellm_db)
+    make_login(litellm_db)  # again: no error, same grants
+    assert litellm_db.scalar("SELECT count(*) FROM litellm_exporter.managed_role") == 1
+    assert litellm_db.scalar("SELECT version_num FROM litellm_exporter.alembic_version") == "0001"
+    remove_logins(litellm_db)
+    assert litellm_db.scalar("SELECT count(*) FROM pg_roles WHERE rolname = %s", (login.role,)) == 0
+    assert litellm_db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'litellm_exporter'") == 0
+    make_login(litellm_db)  # and back
+    remove_logins(litellm_db)
+
+
+def test_existing_role_keeps_its_attributes(litellm_db):
+    """A role made elsewhere (e.g. a CloudNativePG managed role) gets grants, not attribute changes."""
+    role = f"exp_{litellm_db.name}"
+    litellm_db.execute(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 3 PASSWORD 'from-cnpg'")
+    try:
+        roles.apply(make_url(litellm_db.url), [roles.Reader("exporter", role, 5, "60s", None)], "public")
+        assert litellm_db.scalar("SELECT rolconnlimit FROM pg_roles WHERE rolname = %s", (role,)) == 3
+        assert litellm_db.scalar("SELECT has_column_privilege(%s, '\"LiteLLM_SpendLogs\"', 'spend', 'SELECT')",
+                                 (role,))
+        remove_logins(litellm_db)
+        assert litellm_db.scalar("SELECT count(*) FROM pg_roles WHERE rolname = %s", (role,)) == 1  # kept
+        assert not litellm_db.scalar("SELECT has_column_privilege(%s, '\"LiteLLM_SpendLogs\"', 'spend', 'SELECT')",
+                                     (role,))
+    finally:
+        litellm_db.execute(f"DROP OWNED BY {role}")
+        litellm_db.execute(f"DROP ROLE {role}")
+
+
+def test_sql_script_for_dbas_gives_the_same_result(litellm_db):
+    role = f"exp_{litellm_db.name}"
+    text = roles.script([roles.Reader("exporter", role, 5, "60s", "dba-pass")], "public")
+    assert "dba-pass" not in text and "SCRAM-SHA-256$4096:" in text
+    litellm_db.pg.psql(litellm_db.name, "-1", input=text)
+    try:
+        for table, cols in grants.load("exporter").items():
+            for col in cols:
+                assert litellm_db.scalar("SELECT has_column_privilege(%s, %s, %s, 'SELECT')",
+                                         (role, f'"{table}"', col)), (table, col)
+        assert not litellm_db.scalar("SELECT has_column_privilege(%s, '\"LiteLLM_SpendLogs\"', 'messages', "
+                                     "'SELECT')", (role,))
+        with psycopg.connect(host="127.0.0.1", port=litellm_db.pg.port, dbname=litellm_db.name, user=role,
+                             password="dba-pass") as conn:  # the verifier works with the password
+            assert conn.execute("SELECT current_user").fetchone()[0] == role
+    finally:
+        remove_logins(litellm_db)
+
+
+def test_upgrade_safety_litellm_migrations_still_apply(make_litellm_db):
+    """Our roles installed on an older LiteLLM; LiteLLM's later migrations all apply; re-apply grants new columns."""
+    old_point = "20250425182129"  # before SpendLogs.status, the Daily org/end-user tables, ...
+    db = make_litellm_db(upto=old_point)
+    login = make_login(db)
+    try:
+        old_exporter = app.build(config.Config.model_validate({"database": {"url": login.url}}))
+        assert old_exporter.refresh(), old_exporter.last_error  # the older-schema variants, as the role
+        old_exporter.stop()
+        later = litellm_migrations.select(after=old_point)
+        assert len(later) > 150
+        litellm_migrations.apply(db.pg, db.name, later)  # raises on the first failing migration
+        assert db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'") == 101
+        assert not db.scalar("SELECT has_column_privilege(%s, '\"LiteLLM_SpendLogs\"', 'status', 'SELECT')",
+                             (login.role,))
+        make_login(db)  # re-run after the upgrade
+        assert db.scalar("SELECT has_column_privilege(%s, '\"LiteLLM_SpendLogs\"', 'status', 'SELECT')",
+                         (login.role,))
+        proc = run_cli("check", env=clean_env(DATABASE_URL=login.url))
+        assert proc.returncode == 0, proc.stderr
+    finally:
+        remove_logins(db)
+
+
+def test_check_fails_for_superuser_and_missing_grant(litellm_db, exporter_login):
+    proc = run_cli("check", env=clean_env(DATABASE_URL=litellm_db.url))
+    assert proc.returncode == 1
+    assert "is a superuser" in proc.stderr and "can read prompt/response/secret columns" in proc.stderr
+    assert all(line.startswith("FAIL ") for line in proc.stderr.strip().splitlines())
+    litellm_db.execute(f'REVOKE SELECT (spend) ON "LiteLLM_SpendLogs" FROM "{exporter_login.role}"')
+    proc = run_cli("check", env=clean_env(DATABASE_URL=exporter_login.url))
+    assert proc.returncode == 1
+    assert "lacks SELECT on 1 column(s) the exporter reads: LiteLLM_SpendLogs.spend" in proc.stderr
+    litellm_db.execute(f'GRANT INSERT ON "LiteLLM_SpendLogs" TO "{exporter_login.role}"')
+    proc = run_cli("check", env=clean_env(DATABASE_URL=exporter_login.url))
+    assert "can INSERT/UPDATE/DELETE/TRUNCATE 1 LiteLLM table(s): LiteLLM_SpendLogs" in proc.stderr
+
+
+def test_serve_refuses_a_write_capable_role_unless_told(litellm_db):
+    from exporter.localpg import free_port
+
+    proc = run_cli("serve", "--web.listen-address", f"127.0.0.1:{free_port()}",
+                   env=clean_env(DATABASE_URL=litellm_db.url), timeout=60)
+    assert proc.returncode == 1
+    assert "refusing to run: role 'postgres' is a superuser" in proc.stderr
+    with Serve(litellm_db.url, "--unsafe.allow-write-role") as srv:
+        assert samples(srv.metrics())[("litellm_db_up", ())] == 1
+    code, _, err = srv.stop()
+    assert code == 0 and "the database role can write" in err
+
+
+def test_roles_command_errors(litellm_db):
+    proc = run_cli("roles", "apply")
+    assert proc.returncode == 2 and "LITELLM_EXPORTER_ADMIN_URL" in proc.stderr
+    proc = run_cli("roles", "apply", "--admin.url", "postgresql://admin:secret@127.0.0.1/x")
+    assert proc.returncode == 2 and "must not hold a password" in proc.stderr and "secret" not in proc.stderr
+    proc = run_cli("roles", "apply", "--roles.exporter-name", "pg_evil", "--sql")
+    assert proc.returncode == 2
+    proc = run_cli("roles", "apply", "--roles.exporter-name", 'x"; DROP TABLE y; --', "--sql")
+    assert proc.returncode == 2
+
+
+def test_roles_command_end_to_end_with_password_from_env(litellm_db):
+    env = clean_env(LITELLM_EXPORTER_ADMIN_URL=litellm_db.url, LITELLM_EXPORTER_ROLE_PASSWORD="Env-Pa55word")
+    role = f"cli_{litellm_db.name}"
+    proc = run_cli("roles", "apply", "--roles.exporter-name", role, "--roles.grafana-name", "-", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Env-Pa55word" not in proc.stdout + proc.stderr
+    url = litellm_db.pg.url(litellm_db.name, user=role, password="Env-Pa55word")
+    assert run_cli("check", env=clean_env(DATABASE_URL=url)).returncode == 0
+    assert run_cli("roles", "remove", env=env).returncode == 0
+    assert litellm_db.scalar("SELECT count(*) FROM pg_roles WHERE rolname = %s", (role,)) == 0
