@@ -8,7 +8,7 @@ import threading
 
 from sqlalchemy.engine import URL
 
-from exporter import db
+from exporter import db, webconfig
 from exporter.budgets import Budgets
 from exporter.config import Config, parse_listen_address
 from exporter.errors import DatabaseError, ExporterError
@@ -34,20 +34,25 @@ class Running:
     """A started exporter: refresher thread plus HTTP server. `stop()` ends both."""
 
     def __init__(self, cfg: Config, url: URL | None = None):
+        web = webconfig.load(cfg.web.config_file) if cfg.web.config_file else None
         self.refresher = build(cfg, url)
         host, port = parse_listen_address(cfg.web.listen_address)
+        try:  # listen first: a port in use fails fast, and scrapes during a long cold start see up 0
+            self.http = HttpServer(host, port, self.refresher, web)
+        except ExporterError:
+            self.refresher.stop()
+            raise
+        self.http.start()
         first_ok = self.refresher.refresh()
         if not first_ok:
-            err = self.refresher.last_error or "unknown error"
             cause = self.refresher.last_exception
             if not (isinstance(cause, DatabaseError) and cause.transient):
-                self.refresher.stop()
-                raise ExporterError(err)
+                self.stop()
+                raise ExporterError(self.refresher.last_error or "the first refresh failed")
             log.warning("database not reachable yet; serving litellm_db_up 0 and retrying")
-        self.http = HttpServer(host, port, self.refresher)
-        self.http.start()
         self.refresher.start(delay_first=first_ok)
-        self.url = f"http://{host or '127.0.0.1'}:{self.http.port}/metrics"
+        scheme = "https" if web and web.tls_server_config else "http"
+        self.url = f"{scheme}://{host or '127.0.0.1'}:{self.http.port}/metrics"
         log.info("listening", extra={"address": f"{host or '0.0.0.0'}:{self.http.port}",
                                      "refresh_interval_s": cfg.refresh.interval})
 

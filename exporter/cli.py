@@ -40,6 +40,8 @@ def _common(parser: argparse.ArgumentParser, database: bool = True) -> None:
 
 def _web(parser: argparse.ArgumentParser, default: str) -> None:
     _setting(parser, ("web", "listen_address"), f"address for /metrics (default {default})", metavar="HOST:PORT")
+    _setting(parser, ("web", "config_file"), "TLS and basic auth config (Prometheus exporter-toolkit format)",
+             metavar="FILE")
     _setting(parser, ("refresh", "interval"), "how often to read the database (default 30s)", metavar="DUR")
 
 

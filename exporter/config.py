@@ -58,6 +58,7 @@ class DatabaseConfig(Strict):
 
 class WebConfig(Strict):
     listen_address: str = Field(":9733", description="host:port the HTTP server listens on")
+    config_file: str | None = Field(None, description="TLS and basic auth (Prometheus exporter-toolkit format)")
 
     @field_validator("listen_address")
     @classmethod
@@ -187,6 +188,7 @@ SETTINGS: list[tuple[tuple[str, str], str, tuple[str, ...]]] = [
     (("database", "lock_timeout"), "--database.lock-timeout", (ENV_PREFIX + "DATABASE_LOCK_TIMEOUT",)),
     (("database", "connect_timeout"), "--database.connect-timeout", (ENV_PREFIX + "DATABASE_CONNECT_TIMEOUT",)),
     (("web", "listen_address"), "--web.listen-address", (ENV_PREFIX + "WEB_LISTEN_ADDRESS",)),
+    (("web", "config_file"), "--web.config.file", (ENV_PREFIX + "WEB_CONFIG_FILE",)),
     (("refresh", "interval"), "--refresh.interval", (ENV_PREFIX + "REFRESH_INTERVAL",)),
     (("spend_logs", "overlap"), "--spend-logs.overlap", (ENV_PREFIX + "SPEND_LOGS_OVERLAP",)),
     (("unsafe", "allow_write_role"), "--unsafe.allow-write-role", (ENV_PREFIX + "UNSAFE_ALLOW_WRITE_ROLE",)),

@@ -12,6 +12,7 @@ from typing import Callable
 from exporter import __version__
 from exporter.errors import ExporterError
 from exporter.refresher import Refresher
+from exporter.webconfig import BasicAuth, WebConfig, ssl_context
 
 log = logging.getLogger("exporter.http")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -22,13 +23,21 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, addr, handler, refresher: Refresher, landing: Callable[[], str]):
+    def __init__(self, addr, handler, refresher: Refresher, landing: Callable[[], str], web: WebConfig | None):
         host = addr[0]
         if host and ":" in host:
             self.address_family = socket.AF_INET6
         super().__init__(addr, handler)
         self.refresher = refresher
         self.landing = landing
+        self.tls = ssl_context(web.tls_server_config) if web and web.tls_server_config else None
+        self.auth = BasicAuth(web.basic_auth_users) if web and web.basic_auth_users else None
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        if self.tls is not None:  # the handshake happens in the handler's thread, not in the accept loop
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -38,8 +47,25 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = f"litellm-spend-exporter/{__version__}"
     sys_version = ""
 
+    def setup(self) -> None:
+        super().setup()
+        if self.server.tls is not None:
+            self.request.settimeout(self.timeout)
+            self.request.do_handshake()
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (OSError, ValueError) as exc:  # TLS failures, resets, timeouts: the client's problem
+            log.debug("connection from %s ended: %s", self.client_address[0], exc)
+
     def do_GET(self) -> None:  # noqa: N802 - http.server API
         path = self.path.split("?", 1)[0]
+        if self.server.auth is not None and path != "/healthz" and \
+                not self.server.auth.check(self.headers.get("Authorization")):
+            self._send(401, b"unauthorized\n", "text/plain",
+                       {"WWW-Authenticate": 'Basic realm="litellm-spend-exporter"'})
+            return
         if path == "/metrics":
             snap = self.server.refresher.snapshot
             if "gzip" in (self.headers.get("Accept-Encoding") or ""):
@@ -92,9 +118,9 @@ def landing_page(refresher: Refresher) -> Callable[[], str]:
 
 
 class HttpServer:
-    def __init__(self, host: str, port: int, refresher: Refresher):
+    def __init__(self, host: str, port: int, refresher: Refresher, web: WebConfig | None = None):
         try:
-            self._server = _Server((host, port), _Handler, refresher, landing_page(refresher))
+            self._server = _Server((host, port), _Handler, refresher, landing_page(refresher), web)
         except OSError as exc:
             where = f"{host or '0.0.0.0'}:{port}"
             reason = "address already in use" if exc.errno == 98 else exc.strerror or str(exc)

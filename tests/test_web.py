@@ -1,0 +1,100 @@
+"""HTTP server security: TLS and basic auth from an exporter-toolkit web config, and bad configs."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import socket
+import ssl
+import subprocess
+
+import bcrypt
+import pytest
+
+from conftest import require_binary
+from helpers import Serve, clean_env, run_cli, wait_for
+
+from exporter.localpg import free_port
+
+
+@pytest.fixture
+def certs(tmp_path):
+    openssl = require_binary("openssl")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+def web_config(tmp_path, text: str) -> str:
+    path = tmp_path / "web.yml"
+    path.write_text(text)
+    return str(path)
+
+
+def get(port: int, path: str, auth: tuple[str, str] | None = None, ctx: ssl.SSLContext | None = None):
+    conn = (http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10) if ctx
+            else http.client.HTTPConnection("127.0.0.1", port, timeout=10))
+    headers = {}
+    if auth:
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+    conn.request("GET", path, headers=headers)
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    return resp.status, body
+
+
+def test_tls_and_basic_auth(litellm_db, exporter_login, tmp_path, certs):
+    cert, key = certs
+    hashed = bcrypt.hashpw(b"scrape-Pa55", bcrypt.gensalt(rounds=4)).decode()
+    path = web_config(tmp_path, f"tls_server_config:\n  cert_file: {cert}\n  key_file: {key}\n"
+                                f"basic_auth_users:\n  prometheus: '{hashed}'\n")
+    with Serve(exporter_login.url, "--web.config.file", path, ready_path=None) as srv:
+        ctx = ssl.create_default_context(cafile=str(cert))
+        wait_for(lambda: get(srv.port, "/healthz", ctx=ctx)[0] == 200, what="healthz over TLS")  # no password
+        assert get(srv.port, "/metrics", ctx=ctx)[0] == 401
+        assert get(srv.port, "/metrics", ("prometheus", "wrong"), ctx)[0] == 401
+        assert get(srv.port, "/metrics", ("nobody", "scrape-Pa55"), ctx)[0] == 401
+        assert get(srv.port, "/", ctx=ctx)[0] == 401
+        status, body = get(srv.port, "/metrics", ("prometheus", "scrape-Pa55"), ctx)
+        assert status == 200 and b"litellm_db_up 1.0" in body
+        for _ in range(3):  # cached after the first bcrypt check
+            assert get(srv.port, "/metrics", ("prometheus", "scrape-Pa55"), ctx)[0] == 200
+        with pytest.raises(ssl.SSLCertVerificationError):  # the server really presents our certificate
+            get(srv.port, "/healthz", ctx=ssl.create_default_context())
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError, http.client.BadStatusLine)):
+            get(srv.port, "/healthz")  # plain HTTP to the TLS port
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:  # garbage, then the server lives on
+            s.sendall(b"\x16\x03\x01garbage" * 10)
+        assert get(srv.port, "/healthz", ctx=ctx)[0] == 200
+
+
+def test_basic_auth_without_tls(litellm_db, exporter_login, tmp_path):
+    hashed = bcrypt.hashpw(b"pw", bcrypt.gensalt(rounds=4)).decode()
+    path = web_config(tmp_path, f"basic_auth_users:\n  p: '{hashed}'\n")
+    with Serve(exporter_login.url, "--web.config.file", path) as srv:
+        assert get(srv.port, "/metrics")[0] == 401
+        assert get(srv.port, "/metrics", ("p", "pw"))[0] == 200
+        for header in ("Basic !!!notbase64", "Bearer x", "Basic " + base64.b64encode(b"no-colon").decode()):
+            conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+            conn.request("GET", "/metrics", headers={"Authorization": header})
+            assert conn.getresponse().status == 401
+            conn.close()
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("basic_auth_users:\n  p: plaintext\n", "must be a bcrypt hash"),
+    ("tls_server_config:\n  cert_file: /nonexistent.pem\n  key_file: /nonexistent.key\n", "does not exist"),
+    ("tls_server_config:\n  cert_file: a\n", "key_file"),
+    ("tls_server_config: {}\nbogus: 1\n", "bogus"),
+    ("basic_auth_users: [1, 2]\n", "basic_auth_users"),
+])
+def test_bad_web_configs_exit_2(tmp_path, text, expected):
+    path = web_config(tmp_path, text)
+    proc = run_cli("serve", "--web.config.file", path, "--web.listen-address", f"127.0.0.1:{free_port()}",
+                   env=clean_env(DATABASE_URL="postgresql://u@127.0.0.1:1/x"))
+    assert proc.returncode == 2, proc.stderr
+    assert expected in proc.stderr and "Traceback" not in proc.stderr
+    assert "plaintext" not in proc.stderr or expected == "must be a bcrypt hash"
