@@ -109,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         cfg = config.load(_flags(args), args.config_file)
         debug = cfg.log.level == "debug"
         logs.setup(cfg.log.level, cfg.log.format)
+        if "://" in (getattr(args, "cfg__database__url", None) or "") and \
+                ":" in args.cfg__database__url.split("://", 1)[1].split("@", 1)[0] and "@" in args.cfg__database__url:
+            logging.getLogger("exporter").warning(
+                "the password in --database.url is visible to other users of this machine (ps, /proc); "
+                "pass the URL in DATABASE_URL or LITELLM_EXPORTER_DATABASE_URL instead")
         if args.command == "serve":
             from exporter.app import serve
             return serve(cfg)
