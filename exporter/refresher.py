@@ -64,6 +64,7 @@ class Refresher:
     schema_name: str
     interval: float
     allow_write_role: bool = False
+    schema_ttl: float = 300.0  # re-detect LiteLLM's schema (and the role's rights) this often, and after a failure
     clock: Callable[[], float] = time.time
     on_refresh: Callable[[], None] | None = None  # hook run after every refresh attempt (e.g. warn each time)
     caps: schema.Capabilities | None = None
@@ -75,6 +76,8 @@ class Refresher:
     _last_duration: float = 0.0
     _up: bool = False
     _snapshot: Snapshot | None = None
+    _caps_at: float | None = None
+    _write_risks: list = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     last_error: str | None = None
@@ -88,9 +91,14 @@ class Refresher:
         timings = {}
         try:
             with db.snapshot(self.engine) as conn:
-                self.caps = schema.detect(conn, self.schema_name)
-                schema.require(self.caps)
-                self._guard_write_role(self.caps)
+                if self._schema_stale():  # the catalog read is the costliest fixed part of a refresh
+                    self.caps = schema.detect(conn, self.schema_name)
+                    self._caps_at = time.monotonic()
+                    schema.require(self.caps)
+                    self._guard_write_role(self.caps)
+                if self._write_risks:
+                    log.warning("the database role can write: %s (running anyway: --unsafe.allow-write-role)",
+                                "; ".join(self._write_risks))
                 for source in self.sources:
                     current = source.name
                     t0 = time.perf_counter()
@@ -121,14 +129,16 @@ class Refresher:
         self._publish()
         return True
 
+    def _schema_stale(self) -> bool:
+        return (self.caps is None or self._caps_at is None or not self._up
+                or time.monotonic() - self._caps_at > self.schema_ttl)
+
     def _guard_write_role(self, caps: schema.Capabilities) -> None:
         risks = schema.write_risks(caps)
-        if not risks:
-            return
-        if not self.allow_write_role:
+        if risks and not self.allow_write_role:
             raise ExporterError(f"refusing to run: {risks[0]}; connect as a read-only role (see "
                                 "`litellm-spend-exporter roles apply`) or pass --unsafe.allow-write-role")
-        log.warning("the database role can write: %s (running anyway: --unsafe.allow-write-role)", "; ".join(risks))
+        self._write_risks = risks
 
     def _fail(self, query: str | None, exc: BaseException, started: float) -> None:
         if query:
