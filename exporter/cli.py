@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--rows", type=int, default=100_000, help="SpendLogs rows to generate (default 100000)")
     demo.add_argument("--seed", type=int, default=42, help="random seed for the demo data (default 42)")
     demo.add_argument("--days", type=float, default=30.0, help="days of history to generate (default 30)")
+    demo.add_argument("--traffic", type=float, default=2.0, metavar="RPS",
+                      help="new requests per second appended while the demo runs (default 2; 0 for none)")
     demo.add_argument("--once", action="store_true", help="print one scrape of /metrics and exit")
     demo.add_argument("--keep", action="store_true", help="keep the data directory when stopping")
     demo.add_argument("--postgres", default="embedded", metavar="KIND",
@@ -94,6 +96,45 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the Grafana datasource's login (default litellm_grafana; '-' to skip it)")
     _common(roles, database=False)
     _setting(roles, ("database", "schema"), "schema of LiteLLM's tables (default public)", metavar="NAME")
+
+    dashboards = sub.add_parser(
+        "dashboards", help="write the Grafana dashboards as JSON files", epilog=EPILOG,
+        description="Write the Grafana dashboards (spend overview, budgets, errors and latency over Prometheus; "
+                    "the spend ledger over a PostgreSQL datasource with the read-only Grafana role) as JSON files "
+                    "to import in Grafana's UI or to provision from a folder.")
+    dashboards.add_argument("--output", dest="dashboards_output", metavar="DIR", default="dashboards/generated",
+                            help="directory to write <name>.json into (default dashboards/generated, the "
+                                 "committed copies in a source checkout)")
+    dashboards.set_defaults(config_file=None)
+
+    audit = sub.add_parser(
+        "audit", help="a one-shot audit report of LiteLLM's spend tables (errors, cost, tokens, latency, budgets)",
+        epilog=EPILOG, description="Read LiteLLM's tables (through a read-only session, or from a pg_dump file "
+        "restored into a private PostgreSQL) and report error rates and classes, always-failing models, "
+        "context-window overflows, cost concentration, token ratios, latency, attribution gaps, pricing gaps and "
+        "budgets, with a prioritized list of actions.")
+    _common(audit)
+    audit.add_argument("--format", dest="audit_format", choices=["text", "md", "html", "json"], default="text",
+                       help="text (default), md, html (one self-contained file with charts) or json")
+    audit.add_argument("--output", dest="audit_output", metavar="FILE", help="write the report here (default stdout)")
+    audit.add_argument("--since", dest="audit_since", metavar="TIME", help="start of the window, ISO 8601 (UTC unless "
+                       "it has an offset), e.g. 2026-11-01 or 2026-11-01T08:00")
+    audit.add_argument("--until", dest="audit_until", metavar="TIME", help="end of the window (exclusive), ISO 8601")
+    audit.add_argument("--last", dest="audit_last", metavar="DUR", help="the last DUR of data (24h, 7d, 90m) up to "
+                       "the newest request")
+    audit.add_argument("--key", dest="audit_key", metavar="ALIAS", help="only this virtual key (alias, sk-...abcd "
+                       "name or hash)")
+    audit.add_argument("--team", dest="audit_team", metavar="ALIAS", help="only this team (alias or id)")
+    audit.add_argument("--model", dest="audit_model", metavar="GROUP", help="only this model group")
+    audit.add_argument("--min-requests", dest="audit_min_requests", type=int, default=5, metavar="N",
+                       help="requests a model needs before it can be called always-failing (default 5)")
+    audit.add_argument("--ratio-threshold", dest="audit_ratio", type=float, default=20.0, metavar="X",
+                       help="flag input/output token ratios above X:1 (default 20)")
+    audit.add_argument("--top", dest="audit_top", type=int, default=10, metavar="N",
+                       help="how many top requests to list (default 10)")
+    audit.add_argument("--dump", dest="audit_dump", metavar="FILE", help="audit a pg_dump file (custom, tar or plain "
+                       "SQL, optionally gzipped) instead of --database.url; it is restored into a private embedded "
+                       "PostgreSQL and removed afterwards")
     return parser
 
 
@@ -120,14 +161,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             from exporter.check import run
             return run(cfg)
+        if args.command == "dashboards":
+            from dashboards.build import run
+            return run(args.dashboards_output)
         if args.command == "roles":
             from exporter.rolescmd import run
             return run(cfg, args.action, admin_url=args.admin_url, sql_only=args.sql,
                        names={"exporter": args.exporter_name, "grafana": args.grafana_name})
+        if args.command == "audit":
+            from exporter.audit.command import options, run
+            return run(cfg, options(args))
         if args.command == "demo":
             from exporter.demo import run
             return run(cfg, rows=args.rows, seed=args.seed, days=args.days, once=args.once, keep=args.keep,
-                       postgres=args.postgres)
+                       postgres=args.postgres, traffic=args.traffic)
         raise ConfigError(f"unknown command {args.command}")
     except ExporterError as exc:
         if debug:

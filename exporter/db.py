@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import weakref
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -68,9 +71,25 @@ def create_engine(cfg: DatabaseConfig, url: URL | None = None) -> Engine:
         connect_args={"application_name": cfg.application_name, "connect_timeout": int(cfg.connect_timeout)},
     )
     schema = cfg.db_schema
+    # A frozen server cannot enforce its own statement_timeout: give up client-side a little later.
+    dog = _WATCHDOGS[engine] = Watchdog(cfg.statement_timeout + cfg.connect_timeout
+                                        if cfg.statement_timeout > 0 else None, cfg.connect_timeout)
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _arm(*_args):
+        dog.arm()
+
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def _disarm(*_args):
+        dog.disarm()
+
+    @sa.event.listens_for(engine, "handle_error")
+    def _disarm_on_error(_context):
+        dog.disarm()
 
     @sa.event.listens_for(engine, "connect")
     def _session_setup(dbapi_conn, _record):  # runs once per new connection
+        dog.track(dbapi_conn)
         with dbapi_conn.cursor() as cur:
             for name, value in settings.items():
                 cur.execute("SELECT set_config(%s, %s, false)", (name, value))
@@ -81,17 +100,103 @@ def create_engine(cfg: DatabaseConfig, url: URL | None = None) -> Engine:
     return engine
 
 
+class Watchdog:
+    """A client-side deadline on each round trip to the server (statement, ping, commit).
+
+    The server enforces statement_timeout, but a frozen server (SIGSTOP, a paused VM, a stuck storage layer)
+    cannot, and TCP keeps its connections open: without a deadline a refresh would wait forever while
+    `/metrics` still said `litellm_db_up 1`. When a statement outlasts `limit` (statement_timeout plus
+    connect_timeout), or the ping of a pooled connection outlasts `ping_limit` (connect_timeout), the sockets of
+    the engine's connections are shut down, so the blocked call fails at once; the refresh fails (nothing is
+    applied) and the next one reconnects. Time spent between round trips (processing rows) is not counted.
+    """
+
+    def __init__(self, limit: float | None, ping_limit: float | None = None):
+        self.limit = limit
+        self.ping_limit = ping_limit if limit else None
+        self.tripped: float | None = None  # the limit that expired, if one did
+        self._lock = threading.Lock()
+        self._conns: weakref.WeakSet = weakref.WeakSet()
+        self._timer: threading.Timer | None = None
+        self._generation = 0
+
+    def track(self, dbapi_conn) -> None:
+        self._conns.add(dbapi_conn)
+
+    def arm(self, limit: float | None = None) -> None:
+        limit = limit or self.limit
+        if not limit:
+            return
+        with self._lock:
+            self._cancel()
+            self._timer = threading.Timer(limit, self._trip, (self._generation, limit))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._cancel()
+
+    def _cancel(self) -> None:
+        self._generation += 1
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _trip(self, generation: int, limit: float) -> None:
+        with self._lock:
+            if generation != self._generation:  # disarmed or re-armed meanwhile
+                return
+            self._timer = None
+            self.tripped = limit
+            conns = list(self._conns)
+        for conn in conns:
+            _shut_down(conn)
+
+
+def _shut_down(dbapi_conn) -> None:
+    """Shut down a connection's socket (without closing its descriptor): a blocked read returns at once."""
+    try:
+        fd = dbapi_conn.pgconn.socket
+        sock = socket.socket(fileno=fd)
+    except Exception:  # noqa: BLE001 - already closed
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    finally:
+        sock.detach()
+
+
+_WATCHDOGS: "weakref.WeakKeyDictionary[Engine, Watchdog]" = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def snapshot(engine: Engine) -> Iterator[Connection]:
     """One consistent, read-only view of the database for a whole refresh."""
+    dog = _WATCHDOGS.get(engine) or Watchdog(None)
+    dog.tripped = None
     try:
+        dog.arm(dog.ping_limit)  # a pooled connection's ping (then a new connection has connect_timeout)
         with engine.connect() as conn:
+            dog.disarm()
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-                yield conn
+                try:
+                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                    yield conn
+                finally:
+                    dog.arm()  # COMMIT or ROLLBACK, and the connection's return to the pool
     except sa.exc.DBAPIError as exc:
+        if dog.tripped:
+            raise DatabaseError(f"no answer from PostgreSQL at {target(engine.url)} within {dog.tripped:g}s; the "
+                                "server may be frozen or the network down; the connection was dropped and will be "
+                                "re-established", transient=True) \
+                from exc
         raise translate(exc, engine.url) from exc
+    finally:
+        dog.disarm()
 
 
 def translate(exc: BaseException, url: URL | None = None) -> DatabaseError:

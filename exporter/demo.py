@@ -7,7 +7,9 @@ import secrets
 import signal
 import sys
 import time
+import threading
 import urllib.request
+from datetime import datetime, timezone
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -21,6 +23,7 @@ from exporter.localpg import LocalPostgres, LocalPostgresError, resolve_bindir
 log = logging.getLogger("exporter.demo")
 DATABASE = "litellm"
 ROLE = "litellm_spend_exporter"
+DEMO_DIR_PREFIX = "litellm-spend-exporter-demo-"
 
 
 def prepare(pg: LocalPostgres, rows: int, seed: int, days: float, progress: bool) -> tuple[str, dict]:
@@ -46,16 +49,53 @@ def _interrupt(*_):
     raise KeyboardInterrupt
 
 
-def run(cfg: Config, rows: int, seed: int, days: float, once: bool, keep: bool, postgres: str) -> int:
+class Traffic:
+    """Keeps the demo alive: appends LiteLLM-shaped rows every few seconds, as a proxy under load would."""
+
+    def __init__(self, conninfo: str, rate: float, seed: int, period: float = 5.0):
+        self.conninfo, self.rate, self.seed, self.period = conninfo, rate, seed, period
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="demo-traffic", daemon=True)
+
+    def start(self) -> "Traffic":
+        if self.rate > 0:
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        from exporter import demodata
+
+        last = datetime.now(timezone.utc).replace(tzinfo=None)
+        n = 0
+        while not self._stop.wait(self.period):
+            now = datetime.now(timezone.utc).replace(tzinfo=None)
+            rows = max(1, round(self.rate * (now - last).total_seconds()))
+            try:
+                demodata.append(self.conninfo, rows=rows, seed=self.seed * 1_000_003 + n, start=last, end=now,
+                                late_fraction=0.05)
+            except Exception as exc:  # noqa: BLE001 - the demo goes on without new traffic
+                log.warning("demo traffic stopped: %s", exc)
+                return
+            last, n = now, n + 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+
+def run(cfg: Config, rows: int, seed: int, days: float, once: bool, keep: bool, postgres: str,
+        traffic: float = 2.0) -> int:
     if rows < 0:
         raise ExporterError("--rows must be >= 0")
     signal.signal(signal.SIGTERM, _interrupt)  # clean up on SIGTERM during set-up, like on Ctrl-C
     try:
-        pg = LocalPostgres(resolve_bindir(postgres))
+        pg = LocalPostgres(resolve_bindir(postgres), prefix=DEMO_DIR_PREFIX)
         pg.start()
     except LocalPostgresError as exc:
         raise ExporterError(f"cannot start the demo PostgreSQL: {exc}") from None
     running = None
+    live = None
     try:
         password, stats = prepare(pg, rows, seed, days, progress=sys.stderr.isatty() and not once)
         url = pg.url(DATABASE, user=ROLE, password=password)
@@ -64,6 +104,8 @@ def run(cfg: Config, rows: int, seed: int, days: float, once: bool, keep: bool, 
             update={"listen_address": cfg.web.listen_address if cfg.web.listen_address != ":9733"
                     else "127.0.0.1:9733"})})
         running = Running(demo_cfg, normalize_url(url))
+        if not once:
+            live = Traffic(pg.admin_conninfo(DATABASE), traffic, seed).start()
         if once:
             with urllib.request.urlopen(running.url, timeout=30) as resp:
                 sys.stdout.write(resp.read().decode())
@@ -75,10 +117,13 @@ def run(cfg: Config, rows: int, seed: int, days: float, once: bool, keep: bool, 
               f"({stats['rows_per_second']} rows/s), PostgreSQL in {pg.basedir}"
               f"{' (kept on exit)' if keep else ''}\n"
               f"  read-only login: {ROLE} (SELECT on the columns the exporter reads, nothing else)\n"
+              f"  live traffic: {traffic:g} requests/s appended while it runs (--traffic 0 to stop)\n"
               f"Press Ctrl-C to stop.", file=sys.stderr)
         wait_for_signal()
         return 0
     finally:
+        if live:
+            live.stop()
         if running:
             running.stop()
         if keep:

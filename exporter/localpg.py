@@ -76,13 +76,14 @@ class LocalPostgres:
     basedir: Path | None = None
     port: int = 0
     settings: dict[str, str] = field(default_factory=dict)
+    prefix: str = "litellm-spend-exporter-pg-"
     _owned_basedir: bool = False
     _run_as: str | None = None
     _started: bool = False
 
     def __post_init__(self) -> None:
         if self.basedir is None:
-            self.basedir = Path(tempfile.mkdtemp(prefix="litellm-spend-exporter-pg-"))
+            self.basedir = Path(tempfile.mkdtemp(prefix=self.prefix))
             self._owned_basedir = True
         self.basedir = Path(self.basedir)
         if os.geteuid() == 0:

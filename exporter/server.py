@@ -6,6 +6,7 @@ import html
 import logging
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
@@ -16,6 +17,53 @@ from exporter.webconfig import BasicAuth, WebConfig, ssl_context
 
 log = logging.getLogger("exporter.http")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class _Deadlines:
+    """Shuts down connections that have not sent a complete request head in time, from one thread.
+
+    The per-read socket timeout alone lets a client that sends a byte every few seconds (slowloris) hold a
+    connection and its thread forever; this bounds the whole request line and headers (and a TLS handshake).
+    """
+
+    def __init__(self) -> None:
+        self._due: dict[socket.socket, float] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, sock: socket.socket, seconds: float) -> None:
+        with self._lock:
+            self._due[sock] = time.monotonic() + seconds
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="http-deadlines", daemon=True)
+                self._thread.start()
+
+    def forget(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._due.pop(sock, None)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            now = time.monotonic()
+            # under the lock: a handler forgets its socket (taking the lock) before closing it, so the descriptor
+            # shut down here cannot have been reused by another connection meanwhile
+            with self._lock:
+                for sock in [sock for sock, due in self._due.items() if due <= now]:
+                    del self._due[sock]
+                    try:  # on the descriptor, not the (TLS) object another thread is reading through
+                        raw = socket.socket(fileno=sock.fileno())
+                    except OSError:
+                        continue
+                    try:
+                        raw.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    finally:
+                        raw.detach()
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 class _Server(ThreadingHTTPServer):
@@ -32,6 +80,7 @@ class _Server(ThreadingHTTPServer):
         self.landing = landing
         self.tls = ssl_context(web.tls_server_config) if web and web.tls_server_config else None
         self.auth = BasicAuth(web.basic_auth_users) if web and web.basic_auth_users else None
+        self.deadlines = _Deadlines()
 
     def get_request(self):
         sock, addr = super().get_request()
@@ -43,7 +92,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     timeout = 30  # seconds a client may stay idle mid-request
+    head_deadline = 30.0  # seconds to send a whole request line and headers (or a TLS handshake), idle included
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.0"  # so that refusing an unparsable request line still sends a status line
     server_version = f"litellm-spend-exporter/{__version__}"
     sys_version = ""
 
@@ -51,13 +102,34 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         if self.server.tls is not None:
             self.request.settimeout(self.timeout)
-            self.request.do_handshake()
+            self.server.deadlines.watch(self.request, self.head_deadline)
+            try:
+                self.request.do_handshake()
+            finally:
+                self.server.deadlines.forget(self.request)
 
     def handle(self) -> None:
         try:
             super().handle()
         except (OSError, ValueError) as exc:  # TLS failures, resets, timeouts: the client's problem
             log.debug("connection from %s ended: %s", self.client_address[0], exc)
+
+    def handle_one_request(self) -> None:
+        self.server.deadlines.watch(self.connection, self.head_deadline)
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.deadlines.forget(self.connection)
+
+    def parse_request(self) -> bool:
+        ok = super().parse_request()  # reads the headers
+        self.server.deadlines.forget(self.connection)  # the head is in; writing the answer has its own timeout
+        if not ok:
+            return False
+        if len(self.requestline.split()) == 2:  # "GET /path": HTTP/0.9, which has no headers (nor auth)
+            self.send_error(400, "HTTP/0.9 is not supported")
+            return False
+        return True
 
     def do_GET(self) -> None:  # noqa: N802 - http.server API
         path = self.path.split("?", 1)[0]
@@ -138,3 +210,4 @@ class HttpServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self._server.deadlines.stop()

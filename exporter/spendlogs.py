@@ -2,9 +2,10 @@
 
 Cold start: one SQL aggregate of every row before the window, plus the window's rows one by one.
 Every refresh after that: a census of rows per minute inside the window [newest counted - overlap, ...),
-compared with what was counted per minute; only minutes whose count changed are read (new rows, and rows
-LiteLLM wrote late), and rows are de-duplicated by (request_id, startTime). Everything read is applied only
-when the whole refresh has succeeded (`commit`), so a failed refresh changes nothing.
+compared with the rows each minute held at the last refresh; only minutes whose count changed are read (new
+rows, rows LiteLLM wrote late, rows written after a delete), and rows are de-duplicated by (request_id,
+startTime). Everything read is applied only when the whole refresh has succeeded (`commit`), so a failed refresh
+changes nothing.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class _Pending:
     observations: list = field(default_factory=list)
     seed: bool = False
     idents: dict = field(default_factory=dict)  # minute -> set of (request_id, startTime)
+    census: dict = field(default_factory=dict)  # minute -> rows it held, for every minute of the window
     newest: datetime | None = None
     skips: Skips = field(default_factory=Skips)
     key_names: dict = field(default_factory=dict)
@@ -85,7 +87,11 @@ class SpendLogs:
         self.with_user = "user" in used
         self.with_end_user = "end_user" in used
         self.ledger = Ledger({**DEFAULT_LIMITS, **cfg.metrics.limits})
-        self.seen: dict[int, set] = {}
+        self.seen: dict[int, set] = {}  # minute -> (request_id, startTime) of every row counted in it
+        # minute -> rows it held at the last refresh. Compared with the census rather than len(seen): after a
+        # delete or TRUNCATE a minute holds fewer rows than were counted, and new rows bringing it back to the
+        # same number must still be read.
+        self.census: dict[int, int] = {}
         self.window_from: datetime | None = None
         self.newest: datetime | None = None
         self.db_now: datetime | None = None
@@ -123,10 +129,16 @@ class SpendLogs:
         census = {row.minute: row.n for row in
                   conn.execute(sqlfiles.statement("spend_logs_census"), {"since": window_from})}
         rows_read += len(census)
-        changed = sorted(m for m, n in census.items() if n != len(self.seen.get(m, ())))
+        changed = sorted(m for m, n in census.items() if n != self.census.get(m, 0))
+        pending.census = dict(census)
         budget = self.max_rows
         for first, last in _runs(changed):
-            if budget <= 0:
+            if budget <= 0:  # minutes left unread keep their old count, so the next refresh reads them
+                for m in changed:
+                    if m >= first:
+                        pending.census.pop(m, None)
+                        if m in self.census:
+                            pending.census[m] = self.census[m]
                 break
             result = conn.execute(sqlfiles.statement("spend_logs_rows" + variant),
                                   {"from_time": _from_minute(first, aware), "to_time": _from_minute(last + 1, aware),
@@ -201,6 +213,7 @@ class SpendLogs:
         first_minute = int(_epoch(p.window_from) // 60)
         for minute in [m for m in self.seen if m < first_minute]:
             del self.seen[minute]
+        self.census = {m: n for m, n in p.census.items() if m >= first_minute}
         self.newest = p.newest
         self.db_now = p.db_now
         self.key_names, self.team_names = p.key_names, p.team_names

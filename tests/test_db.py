@@ -125,5 +125,5 @@ def test_every_sql_file_documents_itself_and_binds_values():
             continue
         text = sqlfiles.text(name)
         assert text.startswith("-- Purpose:"), name
-        assert "Binds:" in text and "Output" in text, name
+        assert "-- Binds" in text and "Output" in text, name
         assert "%s" not in text and "{" not in text.replace("'{}'", ""), f"{name}: formatting placeholders"

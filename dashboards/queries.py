@@ -1,0 +1,114 @@
+"""Every PromQL expression of the Prometheus dashboards, kept apart from their layout."""
+
+from __future__ import annotations
+
+# Template variables narrow every query: the exporter target, then the request dimensions. Histograms carry only
+# requested_model, model and status by default, so latency panels follow the model variable alone.
+TARGET = 'job=~"$job", instance=~"$instance"'
+REQUESTS = TARGET + ', requested_model=~"$model", api_key_alias=~"$key_alias", team_alias=~"$team"'
+LATENCY = TARGET + ', requested_model=~"$model"'
+KEYS = TARGET + ', api_key_alias=~"$key_alias", team_alias=~"$team"'
+TEAMS = TARGET + ', team_alias=~"$team"'
+RATE = "[$__rate_interval]"
+RANGE = "[$__range]"
+BURN_WINDOW = "[6h]"  # budget burn rate: long enough to smooth bursts, short enough to follow a runaway key
+
+
+def _sum_rate(metric: str, sel: str, by: str = "", window: str = RATE) -> str:
+    group = f" by ({by})" if by else ""
+    return f"sum{group} (rate({metric}{{{sel}}}{window}))"
+
+
+def _sum_increase(metric: str, sel: str, by: str = "", window: str = RANGE) -> str:
+    group = f" by ({by})" if by else ""
+    return f"sum{group} (increase({metric}{{{sel}}}{window}))"
+
+
+# Spend
+SPEND_IN_RANGE = _sum_increase("litellm_db_spend_usd_total", REQUESTS)  # with a "today" / "this month" override
+SPEND_PER_HOUR = f"{_sum_rate('litellm_db_spend_usd_total', REQUESTS)} * 3600"
+SPEND_PER_HOUR_BY_MODEL = f"{_sum_rate('litellm_db_spend_usd_total', REQUESTS, 'requested_model')} * 3600"
+
+
+def spend_by(label: str) -> str:
+    return f"sort_desc({_sum_increase('litellm_db_spend_usd_total', REQUESTS, label)})"
+
+
+TOP_KEYS_BY_SPEND = f"topk(15, {_sum_increase('litellm_db_spend_usd_total', REQUESTS, 'api_key_alias')})"
+
+# Tokens
+INPUT_TOKENS_PER_SECOND = _sum_rate("litellm_db_input_tokens_total", REQUESTS)
+OUTPUT_TOKENS_PER_SECOND = _sum_rate("litellm_db_output_tokens_total", REQUESTS)
+OUTPUT_INPUT_RATIO = f"{OUTPUT_TOKENS_PER_SECOND} / {INPUT_TOKENS_PER_SECOND}"
+TOKENS_PER_SECOND_BY_MODEL = (f"{_sum_rate('litellm_db_input_tokens_total', REQUESTS, 'requested_model')} + "
+                              f"{_sum_rate('litellm_db_output_tokens_total', REQUESTS, 'requested_model')}")
+
+# Requests and errors
+REQUESTS_PER_SECOND_BY_MODEL = _sum_rate("litellm_db_requests_total", REQUESTS, "requested_model")
+FAILED = REQUESTS + ', status="failure"'
+SUCCEEDED = REQUESTS + ', status="success"'
+ERROR_RATIO = f"{_sum_rate('litellm_db_requests_total', FAILED)} / {_sum_rate('litellm_db_requests_total', REQUESTS)}"
+ERROR_RATIO_BY_MODEL = (f"{_sum_rate('litellm_db_requests_total', FAILED, 'requested_model')} / "
+                        f"{_sum_rate('litellm_db_requests_total', REQUESTS, 'requested_model')}")
+ERRORS_PER_SECOND_BY_CLASS = _sum_rate("litellm_db_errors_total", REQUESTS, "error_class")
+ERRORS_BY_MODEL_AND_CLASS = \
+    f"sort_desc({_sum_increase('litellm_db_errors_total', REQUESTS, 'requested_model, model, error_class')} > 0)"
+ALWAYS_FAILING = (f"{_sum_increase('litellm_db_requests_total', FAILED, 'requested_model, model')} > 0 "
+                  f"unless on (requested_model, model) "
+                  f"{_sum_increase('litellm_db_requests_total', SUCCEEDED, 'requested_model, model')} > 0")
+CONTEXT_WINDOW = REQUESTS + ', error_class="400_CONTEXT_WINDOW_EXCEEDED"'
+CONTEXT_WINDOW_ERRORS = _sum_increase("litellm_db_errors_total", CONTEXT_WINDOW, "requested_model, model", RATE)
+CONTEXT_WINDOW_ERRORS_BY_KEY = \
+    f"sort_desc({_sum_increase('litellm_db_errors_total', CONTEXT_WINDOW, 'requested_model, api_key_alias')} > 0)"
+
+# Latency (successful requests: failures mix 50 ms rejections with timeouts)
+DURATION_OK = LATENCY + ', status="success"'
+
+
+def latency_quantile(q: float, by: str = "", metric: str = "litellm_db_request_duration_seconds",
+                     window: str = RATE) -> str:
+    labels = ", ".join(["le"] + ([by] if by else []))
+    return f"histogram_quantile({q}, sum by ({labels}) (rate({metric}_bucket{{{DURATION_OK}}}{window})))"
+
+
+def ttft_quantile(q: float, by: str = "requested_model") -> str:
+    return latency_quantile(q, by, "litellm_db_time_to_first_token_seconds")
+
+
+LATENCY_HEATMAP = f"sum by (le) (increase(litellm_db_request_duration_seconds_bucket{{{DURATION_OK}}}[$__interval]))"
+MEAN_LATENCY_BY_MODEL = (f"{_sum_rate('litellm_db_request_duration_seconds_sum', DURATION_OK, 'requested_model')} / "
+                         f"{_sum_rate('litellm_db_request_duration_seconds_count', DURATION_OK, 'requested_model')}")
+SLOWEST_MODELS = f"sort_desc({latency_quantile(0.99, 'requested_model, model', window=RANGE)})"
+
+
+# Budgets: one set of expressions per entity (key, team, user), aggregated over exporter replicas
+def _budget(entity: str, sel: str, labels: str) -> dict[str, str]:
+    def gauge(name: str, filt: str = "") -> str:
+        return f"max by ({labels}) (litellm_db_{entity}_{name}{{{sel}}}{filt})"
+    burn = f"max by ({labels}) (rate(litellm_db_{entity}_spend_usd{{{sel}}}{BURN_WINDOW}))"
+    return {
+        "spend": f"{gauge('spend_usd')} and {gauge('max_budget_usd')}",  # entities with a limit
+        "limit": gauge("max_budget_usd"),
+        "remaining": gauge("budget_remaining_usd"),
+        "used": f"{gauge('spend_usd')} / ({gauge('max_budget_usd')} > 0)",
+        "reset": f"{gauge('budget_reset_timestamp_seconds')} * 1000",
+        "burn_per_hour": f"{burn} * 3600",
+        "time_left": f"({gauge('budget_remaining_usd')} > 0) / ({burn} > 0)",
+    }
+
+
+KEY_BUDGET = _budget("key", KEYS, "api_key_alias, team_alias")
+TEAM_BUDGET = _budget("team", TEAMS, "team, team_alias")
+USER_BUDGET = _budget("user", TARGET, "user")
+TOP_KEYS_BY_BUDGET_USE = f"topk(10, {KEY_BUDGET['used']})"
+TOP_TEAMS_BY_BUDGET_USE = f"topk(10, {TEAM_BUDGET['used']})"
+TOP_USERS_BY_BUDGET_USE = f"topk(10, {USER_BUDGET['used']})"
+
+# Exporter health
+SCRAPE_UP = f"min(up{{{TARGET}}})"
+DATABASE_UP = f"min(litellm_db_up{{{TARGET}}})"
+REFRESH_DURATION = f"max(litellm_db_refresh_duration_seconds{{{TARGET}}})"
+LAST_REFRESH_AGE = f"time() - max(litellm_db_last_refresh_timestamp_seconds{{{TARGET}}})"
+INGEST_LAG = f"max(litellm_db_ingest_lag_seconds{{{TARGET}}})"
+QUERY_DURATION_BY_QUERY = f"max by (query) (litellm_db_query_duration_seconds{{{TARGET}}})"
+FAILED_REFRESHES = f'sum(increase(litellm_db_refreshes_total{{{TARGET}, result="failure"}}{RANGE}))'

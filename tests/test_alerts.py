@@ -1,0 +1,125 @@
+"""Alert rules: generated from one thresholds file, valid for promtool, tested as shipped, each with a runbook."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from conftest import require_binary
+
+from dashboards import alerts, rulefiles
+
+pytestmark = pytest.mark.nodb
+ROOT = Path(__file__).resolve().parents[1]
+RULES = sorted(rulefiles.RULES_DIR.glob("*.yaml"))
+TESTS = sorted((rulefiles.DEPLOY / "tests").glob("*_test.yaml"))
+RUNBOOKS = ROOT / "docs" / "runbooks"
+SECTIONS = ["## Meaning", "## Impact", "## Diagnosis", "## Mitigation"]
+
+
+def shipped_rules() -> list[dict]:
+    return [r for path in RULES for g in yaml.safe_load(path.read_text())["groups"] for r in g["rules"]]
+
+
+def promtool(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([require_binary("promtool"), *args], capture_output=True, text=True, timeout=120,
+                          cwd=rulefiles.DEPLOY)
+
+
+def test_regenerating_changes_nothing(tmp_path):
+    written = rulefiles.write_all(tmp_path)
+    assert sorted(p.name for p in written) == [p.name for p in RULES]
+    for path in written:
+        assert path.read_text() == (rulefiles.RULES_DIR / path.name).read_text(), \
+            f"run `python -m dashboards` and commit deploy/prometheus/rules/{path.name}"
+
+
+def test_promtool_checks_every_rule_file():
+    assert [p.stem for p in RULES] == ["budgets", "errors", "exporter", "latency", "spend"]
+    for path in RULES:
+        proc = promtool("check", "rules", str(path))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "SUCCESS" in proc.stdout
+
+
+def test_promtool_unit_tests_pass():
+    assert [p.name.removesuffix("_test.yaml") for p in TESTS] == [p.stem for p in RULES]  # one test file per group
+    proc = promtool("test", "rules", *[str(p) for p in TESTS])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("SUCCESS") == len(TESTS)
+
+
+def test_every_alert_is_tested_firing_not_firing_and_with_its_exact_text():
+    names = {r["alert"] for r in shipped_rules()}
+    firing, quiet = set(), set()
+    for path in TESTS:
+        for group in yaml.safe_load(path.read_text())["tests"]:
+            for case in group.get("alert_rule_test", []):
+                name = case["alertname"]
+                if not case["exp_alerts"]:
+                    quiet.add(name)
+                for alert in case["exp_alerts"]:
+                    firing.add(name)
+                    assert set(alert["exp_annotations"]) == {"summary", "description", "runbook_url"}, name
+                    assert "{{" not in str(alert["exp_annotations"]), name  # rendered text, not templates
+                    assert alert["exp_labels"]["severity"], name
+    assert names <= firing, f"no firing test for {sorted(names - firing)}"
+    assert names <= quiet, f"no not-firing test for {sorted(names - quiet)}"
+
+
+def test_rule_conventions():
+    cfg = rulefiles.load()
+    groups = [g for path in RULES for g in yaml.safe_load(path.read_text())["groups"]]
+    assert len(groups) == len(RULES) and len({g["name"] for g in groups}) == len(groups)  # one group per file
+    for rule in shipped_rules():
+        name = rule["alert"]
+        assert re.fullmatch(r"LiteLLMDb([A-Z][a-z0-9]+)+", name), name
+        assert rule["labels"]["severity"] in ("info", "warning", "critical"), name
+        notes = rule["annotations"]
+        assert set(notes) == {"summary", "description", "runbook_url"}, name
+        assert notes["runbook_url"] == cfg.runbook_url.format(alert=name)
+        assert notes["runbook_url"].endswith(f"/docs/runbooks/{name}.md")
+        assert "$labels." in notes["description"], name
+        if name != "LiteLLMDbExporterDown":  # its expression is `up == 0`: the value says nothing more
+            assert "$value |" in notes["description"] or "printf" in notes["description"], name
+        assert cfg.selector in rule["expr"], name
+
+
+def test_every_alert_has_a_runbook():
+    names = {r["alert"] for r in shipped_rules()}
+    assert names == set(alerts.alert_names(rulefiles.load()))
+    assert {p.stem for p in RUNBOOKS.glob("*.md")} == names
+    for name in names:
+        text = (RUNBOOKS / f"{name}.md").read_text()
+        assert text.startswith(f"# {name}\n"), name
+        positions = [text.find(s + "\n") for s in SECTIONS]
+        assert -1 not in positions and positions == sorted(positions), f"{name}: sections {SECTIONS} in order"
+
+
+def test_config_is_validated():
+    data = yaml.safe_load(rulefiles.CONFIG.read_text())
+    rulefiles.RulesConfig.model_validate(data)
+    for broken in ({**data, "extra": 1}, {**data, "budget": {**data["budget"], "warning_ratio": 0.99}},
+                   {**data, "errors": {**data["errors"], "window": "10 minutes"}},
+                   {**data, "runbook_url": "https://example.org/runbooks"}):
+        with pytest.raises(ValidationError):
+            rulefiles.RulesConfig.model_validate(broken)
+
+
+def test_other_thresholds_generate_valid_rules(tmp_path):
+    """Per-model latency thresholds with regex metacharacters, an empty selector: still valid rules."""
+    data = yaml.safe_load(rulefiles.CONFIG.read_text())
+    data["selector"] = ""
+    data["latency"]["per_model"] = {"llama-3.3-70b": 30, "qwen/qwen3-coder:free": 90}
+    cfg = rulefiles.RulesConfig.model_validate(data)
+    for path in rulefiles.write_all(tmp_path, cfg):
+        proc = promtool("check", "rules", str(path))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = (tmp_path / "latency.yaml").read_text()
+    assert 'requested_model!~"llama-3\\\\.3-70b|qwen/qwen3-coder:free"' in text
+    assert '{{ if eq $labels.requested_model "llama-3.3-70b" }}30{{ else }}' in text

@@ -1,0 +1,74 @@
+"""`demo` end to end: one command gives a running exporter over real LiteLLM tables, and cleans up after itself."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+from helpers import SCRIPT, clean_env, http_get, run_cli, samples, wait_for
+
+from exporter.demo import DEMO_DIR_PREFIX as PREFIX
+
+
+def leftovers() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob(PREFIX + "*"))
+
+
+def test_demo_once_prints_a_scrape_and_removes_its_data():
+    before = leftovers()
+    proc = run_cli("demo", "--once", "--rows", "5000", "--web.listen-address", "127.0.0.1:0", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    s = samples(proc.stdout)
+    assert s[("litellm_db_up", ())] == 1
+    assert s[("litellm_db_spend_logs_rows_counted", ())] == 5000
+    assert sum(v for (n, _), v in s.items() if n == "litellm_db_errors_total") > 0
+    assert any(n == "litellm_db_key_budget_remaining_usd" for n, _ in s)
+    assert leftovers() == before
+
+
+def test_demo_runs_with_live_traffic_until_interrupted():
+    before = leftovers()
+    proc = subprocess.Popen([SCRIPT, "demo", "--rows", "3000", "--web.listen-address", "127.0.0.1:0",
+                             "--refresh.interval", "1s", "--traffic", "50"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env())
+    lines: list[str] = []
+    try:
+        def url():
+            line = proc.stderr.readline()
+            lines.append(line)
+            m = re.search(r"metrics:\s+(http://\S+)", line)
+            return m.group(1) if m else None
+        metrics = wait_for(url, timeout=240, what="the demo's metrics URL")
+        counted = lambda: samples(http_get(metrics)[1].decode())[("litellm_db_spend_logs_rows_counted", ())]
+        first = counted()
+        assert first >= 3000
+        wait_for(lambda: counted() > first, timeout=60, what="live traffic to be counted")
+        status, body, _ = http_get(metrics.removesuffix("metrics"))
+        assert status == 200 and b"litellm-spend-exporter" in body
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, "".join(lines) + err
+    assert leftovers() == before
+
+
+def test_demo_keep_leaves_the_data_directory():
+    before = leftovers()
+    proc = run_cli("demo", "--once", "--keep", "--rows", "100", "--web.listen-address", "127.0.0.1:0", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    kept = leftovers() - before
+    try:
+        assert len(kept) == 1 and (next(iter(kept)) / "data" / "PG_VERSION").exists()
+        assert f"kept {next(iter(kept))}" in proc.stderr
+    finally:
+        import shutil
+        for path in kept:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def test_demo_help_and_bad_rows():
+    assert run_cli("demo", "--rows", "-5").returncode == 1
+    assert "--traffic" in run_cli("demo", "--help").stdout
