@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     _web(serve, ":9733")
     _setting(serve, ("unsafe", "allow_write_role"), "run even if the database role could write (logs a warning "
              "every refresh)", action="store_const", const=True)
+    serve.add_argument("--dump", dest="serve_dump", metavar="FILE",
+                       help="serve metrics from a pg_dump of LiteLLM's database (custom, tar or plain SQL, optionally "
+                            "gzipped) restored into a private PostgreSQL, removed on exit, instead of --database.url")
 
     check = sub.add_parser("check", help="check the database connection and LiteLLM schema", epilog=EPILOG,
                            description="Connect, report the detected LiteLLM schema capabilities, exit non-zero "
@@ -157,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
                 "pass the URL in DATABASE_URL or LITELLM_EXPORTER_DATABASE_URL instead")
         if args.command == "serve":
             from exporter.app import serve
-            return serve(cfg)
+            if args.serve_dump and args.cfg__database__url:
+                raise ConfigError("--dump and --database.url are exclusive: serve one or the other")
+            return serve(cfg, dump=args.serve_dump)
         if args.command == "check":
             from exporter.check import run
             return run(cfg)

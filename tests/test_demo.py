@@ -72,3 +72,40 @@ def test_demo_keep_leaves_the_data_directory():
 def test_demo_help_and_bad_rows():
     assert run_cli("demo", "--rows", "-5").returncode == 1
     assert "--traffic" in run_cli("demo", "--help").stdout
+
+
+def test_serve_dump_of_a_real_litellm_database():
+    """`serve --dump` on the dumps a real LiteLLM proxy wrote: both formats, numbers equal the ground truth."""
+    import json
+
+    from conftest import FIXTURES, require
+
+    if not (FIXTURES / "litellm-real-A.dump").exists():
+        require("the real LiteLLM fixture", f"{FIXTURES} is missing")
+    truth = json.loads((FIXTURES / "litellm-real-A.truth.json").read_text())
+    for name in ("litellm-real-A.dump", "litellm-real-A.sql.gz"):
+        proc = subprocess.Popen([SCRIPT, "serve", "--dump", str(FIXTURES / name), "--web.listen-address",
+                                 "127.0.0.1:0", "--refresh.interval", "2s"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=clean_env(DATABASE_URL="postgresql://ignored@127.0.0.1:1/x"))
+        try:
+            def url():
+                m = re.search(r"removed on exit\): (http://\S+)", proc.stderr.readline())
+                return m.group(1) if m else None
+            metrics = wait_for(url, timeout=120, what="serve --dump to start")
+            s = samples(http_get(metrics)[1].decode())
+            assert s[("litellm_db_up", ())] == 1
+            assert s[("litellm_db_spend_logs_rows_counted", ())] == truth["total"]["rows"]
+            spend = sum(v for (n, _), v in s.items() if n == "litellm_db_spend_usd_total")
+            assert abs(spend - truth["total"]["spend"]) < 1e-9
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.communicate(timeout=60)
+        assert proc.returncode == 0
+
+
+def test_serve_dump_errors():
+    proc = run_cli("serve", "--dump", "/nonexistent/dump.sql")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    proc = run_cli("serve", "--dump", "x.dump", "--database.url", "postgresql://u@h/d")
+    assert proc.returncode == 2

@@ -15,46 +15,9 @@ from exporter.audit.model import Options
 from exporter.audit.report import build
 from exporter.config import Config, DatabaseConfig, parse_duration
 from exporter.errors import ConfigError, ExporterError, SchemaError
+from exporter.progress import TerminalProgress
 
 MIN_STATEMENT_TIMEOUT = 900.0  # an audit scans the whole window: allow each statement at least 15 minutes
-
-
-class _Progress:
-    """Rich progress on stderr when it is a terminal; silent otherwise."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self._progress = None
-        self._task = None
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                      DownloadColumn(), TimeElapsedColumn(), console=Console(stderr=True),
-                                      transient=True)
-            self._progress.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        if self._progress is not None:
-            self._progress.__exit__(*exc)
-
-    def step(self, name: str) -> None:
-        if self._progress is None:
-            return
-        if self._task is not None:
-            self._progress.remove_task(self._task)
-        self._task = self._progress.add_task(f"audit: {name}", total=None)
-
-    def bytes(self, done: int, total: int) -> None:
-        if self._progress is None:
-            return
-        if self._task is None:
-            self._task = self._progress.add_task("restoring dump", total=total)
-        self._progress.update(self._task, completed=done, total=total)
 
 
 def audit(dbcfg: DatabaseConfig, opts: Options, url=None, step=lambda name: None) -> dict:
@@ -88,7 +51,7 @@ def run(cfg: Config, opts: Options, postgres: str = "embedded") -> int:
     t0 = time.monotonic()
     if opts.fmt not in ("text", "md", "html", "json"):
         raise ConfigError(f"unknown --format {opts.fmt!r}: use text, md, html or json")
-    with _Progress(sys.stderr.isatty()) as progress:
+    with TerminalProgress(sys.stderr.isatty()) as progress:
         if opts.dump:
             from exporter import dump
 
