@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dashboards.queries import dedup
 from dashboards.rulefiles import RulesConfig, seconds
 
 PREFIX = "LiteLLMDb"
@@ -20,6 +21,15 @@ CONTEXT_WINDOW = 'error_class="400_CONTEXT_WINDOW_EXCEEDED"'
 
 def _sel(cfg: RulesConfig, *extra: str) -> str:
     return "{" + ", ".join(m for m in (cfg.selector, *extra) if m) + "}"
+
+
+def _per_entity(fn: str, metric: str, sel: str, window: str = "") -> str:
+    """`fn(metric{sel}[window])` (or the bare selector without fn) once per entity: exporter replicas collapsed.
+
+    Replicas expose identical series (differing in instance/pod); without this a sum counts each of them, halving
+    the floors (min_requests, min_usd_per_hour), and a per-series rule fires once per replica."""
+    inner = f"{metric}{sel}[{window}]" if window else f"{metric}{sel}"
+    return dedup(f"{fn}({inner})" if fn else inner)
 
 
 def _pct(x: float) -> str:
@@ -43,21 +53,22 @@ def budget_rules(cfg: RulesConfig) -> list[dict]:
     b, out = cfg.budget, []
     for entity, (_, who) in ENTITIES.items():
         sel = _sel(cfg)
-        used = f"litellm_db_{entity}_spend_usd{sel} / (litellm_db_{entity}_max_budget_usd{sel} > 0)"
+        used = (f"{_per_entity('', f'litellm_db_{entity}_spend_usd', sel)}\n"
+                f"  / ({_per_entity('', f'litellm_db_{entity}_max_budget_usd', sel)} > 0)")
         levels = (("warning", f">= {_num(b.warning_ratio)} < {_num(b.critical_ratio)}", b.warning_ratio),
                   ("critical", f">= {_num(b.critical_ratio)}", b.critical_ratio))
         for severity, cond, threshold in levels:
             out.append(_rule(
-                cfg, "BudgetUsageHigh", f"{used} {cond}", b.for_, severity,
+                cfg, "BudgetUsageHigh", f"{used}\n{cond}", b.for_, severity,
                 f"{entity.capitalize()} budget {{{{ $value | humanizePercentage }}}} used.",
                 f"{who} has spent {{{{ $value | humanizePercentage }}}} of its budget in the current period "
                 f"({severity} from {_pct(threshold)}). LiteLLM rejects its requests once it reaches 100%.",
                 entity=entity))
     for entity, (_, who) in ENTITIES.items():
         sel = _sel(cfg)
-        expr = (f"(litellm_db_{entity}_budget_remaining_usd{sel} > 0)\n"
-                f"  / (rate(litellm_db_{entity}_spend_usd{sel}[{b.burn_window}]) > 0)\n"
-                f"< (litellm_db_{entity}_budget_reset_timestamp_seconds{sel} - time())")
+        expr = (f"({_per_entity('', f'litellm_db_{entity}_budget_remaining_usd', sel)} > 0)\n"
+                f"  / ({_per_entity('rate', f'litellm_db_{entity}_spend_usd', sel, b.burn_window)} > 0)\n"
+                f"< ({_per_entity('', f'litellm_db_{entity}_budget_reset_timestamp_seconds', sel)} - time())")
         out.append(_rule(
             cfg, "BudgetExhaustionProjected", expr, b.exhaustion_for, "warning",
             f"{entity.capitalize()} budget projected to run out before its reset.",
@@ -69,19 +80,20 @@ def budget_rules(cfg: RulesConfig) -> list[dict]:
 
 def error_rules(cfg: RulesConfig) -> list[dict]:
     e, by = cfg.errors, "job, requested_model, model"
-    ratio = (f"(\n  sum by ({by}) (rate(litellm_db_requests_total{_sel(cfg, FAILED)}[{e.window}]))\n"
-             f"/\n  sum by ({by}) (rate(litellm_db_requests_total{_sel(cfg)}[{e.window}]))\n) > {_num(e.ratio)}\n"
+
+    def total(fn: str, sel: str, window: str, group: str = by, metric: str = "litellm_db_requests_total") -> str:
+        return f"sum by ({group}) ({_per_entity(fn, metric, sel, window)})"
+    ratio = (f"(\n  {total('rate', _sel(cfg, FAILED), e.window)}\n"
+             f"/\n  {total('rate', _sel(cfg), e.window)}\n) > {_num(e.ratio)}\n"
              f"and on ({by})\n"
-             f"  sum by ({by}) (increase(litellm_db_requests_total{_sel(cfg)}[{e.window}])) >= {_num(e.min_requests)}")
-    failing = (f"sum by ({by}) (increase(litellm_db_requests_total{_sel(cfg, FAILED)}"
-               f"[{e.always_failing_window}])) >= {_num(e.always_failing_min_failures)}\n"
+             f"  {total('increase', _sel(cfg), e.window)} >= {_num(e.min_requests)}")
+    failing = (f"{total('increase', _sel(cfg, FAILED), e.always_failing_window)}"
+               f" >= {_num(e.always_failing_min_failures)}\n"
                f"unless on ({by})\n"
-               f"sum by ({by}) (increase(litellm_db_requests_total{_sel(cfg, SUCCEEDED)}"
-               f"[{e.always_failing_window}])) > 0")
-    cw_by = by + ", api_key_alias"
-    context = (f"sum by ({cw_by}) (increase(litellm_db_errors_total"
-               f"{_sel(cfg, CONTEXT_WINDOW)}[{e.context_window_window}]))"
-               f" >= {_num(e.context_window_min_errors)}")
+               f"{total('increase', _sel(cfg, SUCCEEDED), e.always_failing_window)} > 0")
+    context_errors = total("increase", _sel(cfg, CONTEXT_WINDOW), e.context_window_window, by + ", api_key_alias",
+                           "litellm_db_errors_total")
+    context = f"{context_errors} >= {_num(e.context_window_min_errors)}"
     return [
         _rule(cfg, "ModelErrorRateHigh", ratio, e.for_, "warning",
               "Model error rate {{ $value | humanizePercentage }}.",
@@ -112,7 +124,7 @@ def latency_rules(cfg: RulesConfig) -> list[dict]:
     expr = "\nor\n".join(
         f"histogram_quantile({_num(lat.quantile)},\n"
         f"  sum by (job, requested_model, model, le) "
-        f"(rate(litellm_db_request_duration_seconds_bucket{sel}[{lat.window}]))\n) > {_num(seconds)}"
+        f"({_per_entity('rate', 'litellm_db_request_duration_seconds_bucket', sel, lat.window)})\n) > {_num(seconds)}"
         for sel, seconds in cases)
     threshold = _num(lat.seconds)
     for model, seconds in reversed(overrides):
@@ -127,8 +139,8 @@ def latency_rules(cfg: RulesConfig) -> list[dict]:
 
 def spend_rules(cfg: RulesConfig) -> list[dict]:
     s, by = cfg.spend, "job, api_key_alias, team_alias"
-    recent = f"sum by ({by}) (rate(litellm_db_spend_usd_total{_sel(cfg)}[{s.window}])) * 3600"
-    base = f"sum by ({by}) (rate(litellm_db_spend_usd_total{_sel(cfg)}[{s.baseline_window}])) * 3600"
+    recent = f"sum by ({by}) ({_per_entity('rate', 'litellm_db_spend_usd_total', _sel(cfg), s.window)}) * 3600"
+    base = f"sum by ({by}) ({_per_entity('rate', 'litellm_db_spend_usd_total', _sel(cfg), s.baseline_window)}) * 3600"
     expr = f"(\n  {recent}\n  > {_num(s.factor)} * {base}\n)\nand\n  {recent} >= {_num(s.min_usd_per_hour)}"
     return [_rule(
         cfg, "SpendRateAnomalous", expr, s.for_, "warning",
@@ -138,6 +150,7 @@ def spend_rules(cfg: RulesConfig) -> list[dict]:
 
 
 def exporter_rules(cfg: RulesConfig) -> list[dict]:
+    """Health of each exporter replica: per instance on purpose (no replica collapsing)."""
     x = cfg.exporter
     lag = (f"litellm_db_ingest_lag_seconds{_sel(cfg)} > {_num(x.ingest_lag_seconds)}\n"
            f"and on (job, instance)\n"

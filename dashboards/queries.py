@@ -14,14 +14,25 @@ RANGE = "[$__range]"
 BURN_WINDOW = "[6h]"  # budget burn rate: long enough to smooth bursts, short enough to follow a runaway key
 
 
+# Exporter replicas (Helm replicaCount > 1) read the same database and expose identical series that differ only in
+# these target labels. Every query collapses them with `dedup` right around the per-series function (rate, increase,
+# a gauge) and only then aggregates, so N replicas count once: sums, floors and one alert per entity stay right.
+REPLICA_LABELS = "instance, pod"
+
+
+def dedup(expr: str) -> str:
+    """One series per replica set: `expr` (a selector, or rate/increase of one) with the replicas' copies merged."""
+    return f"max without ({REPLICA_LABELS}) ({expr})"
+
+
 def _sum_rate(metric: str, sel: str, by: str = "", window: str = RATE) -> str:
     group = f" by ({by})" if by else ""
-    return f"sum{group} (rate({metric}{{{sel}}}{window}))"
+    return f"sum{group} ({dedup(f'rate({metric}{{{sel}}}{window})')})"
 
 
 def _sum_increase(metric: str, sel: str, by: str = "", window: str = RANGE) -> str:
     group = f" by ({by})" if by else ""
-    return f"sum{group} (increase({metric}{{{sel}}}{window}))"
+    return f"sum{group} ({dedup(f'increase({metric}{{{sel}}}{window})')})"
 
 
 # Spend
@@ -68,24 +79,24 @@ DURATION_OK = LATENCY + ', status="success"'
 def latency_quantile(q: float, by: str = "", metric: str = "litellm_db_request_duration_seconds",
                      window: str = RATE) -> str:
     labels = ", ".join(["le"] + ([by] if by else []))
-    return f"histogram_quantile({q}, sum by ({labels}) (rate({metric}_bucket{{{DURATION_OK}}}{window})))"
+    return f"histogram_quantile({q}, sum by ({labels}) ({dedup(f'rate({metric}_bucket{{{DURATION_OK}}}{window})')}))"
 
 
 def ttft_quantile(q: float, by: str = "requested_model") -> str:
     return latency_quantile(q, by, "litellm_db_time_to_first_token_seconds")
 
 
-LATENCY_HEATMAP = f"sum by (le) (increase(litellm_db_request_duration_seconds_bucket{{{DURATION_OK}}}[$__interval]))"
+LATENCY_HEATMAP = _sum_increase("litellm_db_request_duration_seconds_bucket", DURATION_OK, "le", "[$__interval]")
 MEAN_LATENCY_BY_MODEL = (f"{_sum_rate('litellm_db_request_duration_seconds_sum', DURATION_OK, 'requested_model')} / "
                          f"{_sum_rate('litellm_db_request_duration_seconds_count', DURATION_OK, 'requested_model')}")
 SLOWEST_MODELS = f"sort_desc({latency_quantile(0.99, 'requested_model, model', window=RANGE)})"
 
 
-# Budgets: one set of expressions per entity (key, team, user), aggregated over exporter replicas
+# Budgets: one set of expressions per entity (key, team, user), replicas collapsed, one row per entity
 def _budget(entity: str, sel: str, labels: str) -> dict[str, str]:
-    def gauge(name: str, filt: str = "") -> str:
-        return f"max by ({labels}) (litellm_db_{entity}_{name}{{{sel}}}{filt})"
-    burn = f"max by ({labels}) (rate(litellm_db_{entity}_spend_usd{{{sel}}}{BURN_WINDOW}))"
+    def gauge(name: str) -> str:
+        return f"max by ({labels}) ({dedup(f'litellm_db_{entity}_{name}{{{sel}}}')})"
+    burn = f"max by ({labels}) ({dedup(f'rate(litellm_db_{entity}_spend_usd{{{sel}}}{BURN_WINDOW})')})"
     return {
         "spend": f"{gauge('spend_usd')} and {gauge('max_budget_usd')}",  # entities with a limit
         "limit": gauge("max_budget_usd"),
@@ -104,7 +115,7 @@ TOP_KEYS_BY_BUDGET_USE = f"topk(10, {KEY_BUDGET['used']})"
 TOP_TEAMS_BY_BUDGET_USE = f"topk(10, {TEAM_BUDGET['used']})"
 TOP_USERS_BY_BUDGET_USE = f"topk(10, {USER_BUDGET['used']})"
 
-# Exporter health
+# Exporter health: per replica on purpose (the worst replica shows; failed refreshes of every replica count)
 SCRAPE_UP = f"min(up{{{TARGET}}})"
 DATABASE_UP = f"min(litellm_db_up{{{TARGET}}})"
 REFRESH_DURATION = f"max(litellm_db_refresh_duration_seconds{{{TARGET}}})"

@@ -1,9 +1,12 @@
 """Dashboards: generated JSON is current and well-formed, every PromQL panel returns data from a real Prometheus
-scraping the real exporter, every SQL panel runs as the read-only Grafana role against LiteLLM's schema."""
+scraping two replicas of the real exporter (and counts them once), every SQL panel runs as the read-only Grafana
+role against LiteLLM's schema."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import re
 import subprocess
 import time
@@ -22,7 +25,7 @@ from exporter import grafana_sql, sqlfiles, spec
 from exporter.grafana_sql import MacroError, expand
 from exporter.localpg import free_port
 
-from dashboards import build, style
+from dashboards import build, queries, style
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = sorted((ROOT / "deploy" / "prometheus" / "rules").glob("*.yaml"))
@@ -120,6 +123,30 @@ def test_every_metric_a_dashboard_or_rule_names_is_declared():
     unknown = used - spec.all_series_names() - {"up"}
     assert not unknown, f"not in exporter/spec.py: {sorted(unknown)}"
     assert {"litellm_db_spend_usd_total", "litellm_db_request_duration_seconds_bucket", "up"} <= used
+
+
+HEALTH = {n for f in spec.HEALTH_FAMILIES for n in spec.series_names(f)} | {"up"}  # per replica on purpose
+COLLAPSED = re.compile(r"max without \(instance, pod\) \((?:rate\(|increase\()?$")
+
+
+@pytest.mark.nodb
+def test_every_query_collapses_exporter_replicas_before_aggregating():
+    """Replicas (Helm replicaCount > 1) expose identical series that differ in instance/pod: every selector of a
+    spend, request or budget series sits directly in `queries.dedup` (max without (instance, pod)), so no sum,
+    topk or quantile counts a replica twice. Only exporter health (per replica on purpose) is exempt."""
+    exprs = [(f"{d} / {title}", t["expr"]) for d, title, t in targets("prometheus")]
+    exprs += [(r["alert"], r["expr"]) for path in RULES if path.stem != "exporter"
+              for g in yaml.safe_load(path.read_text())["groups"] for r in g["rules"]]
+    checked = 0
+    for where, expr in exprs:
+        for m in re.finditer(r"\b([a-z_:][a-z0-9_:]*)\{", expr):
+            if m.group(1) in HEALTH:
+                continue
+            assert COLLAPSED.search(expr[:m.start()]), f"{where}: {m.group(1)} is not collapsed over replicas: {expr}"
+            checked += 1
+        assert not re.search(r"\b(by|on) \([^)]*\b(instance|pod)\b", expr), f"{where} keeps replicas apart: {expr}"
+    assert checked > 100
+    assert queries.dedup("x") == "max without (instance, pod) (x)"
 
 
 @pytest.mark.nodb
@@ -320,15 +347,17 @@ def test_long_ranges_read_the_daily_rollup_and_short_ones_spend_logs(grafana_con
 
 # PromQL panels: a real Prometheus scraping the real exporter over demo data -------------------------------------
 class Prometheus:
-    """Debian's prometheus on a free loopback port, scraping one target every second; stopped by `stop`."""
+    """Debian's prometheus on a free loopback port, scraping the targets (one job) every second; stopped by `stop`."""
 
-    def __init__(self, binary: str, workdir: Path, target: str, rule_files: list[Path]):
+    def __init__(self, binary: str, workdir: Path, targets: list[str], rule_files: list[Path]):
+        self.instances = targets  # their `instance` labels
+        self.appended_at = 0.0  # set by the fixture: when new requests started landing in the ledger
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         config = {"global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
                   "rule_files": [str(p) for p in rule_files],
                   "scrape_configs": [{"job_name": "litellm-spend-exporter",
-                                      "static_configs": [{"targets": [target]}]}]}
+                                      "static_configs": [{"targets": targets}]}]}
         (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
         self.log = (workdir / "prometheus.log").open("w")
         self.proc = subprocess.Popen(
@@ -360,22 +389,35 @@ class Prometheus:
         self.log.close()
 
 
+REPLICAS = 2
+HISTORY = 15  # scrapes of every replica before the new requests land: the comparison windows start within them
+TOLERANCE = 0.02  # a scrape's timestamp jitter (ms) over a ~15 s window; not collapsing replicas is off by 100%
+
+
 @pytest.fixture(scope="module")
 def prometheus(ledger, tmp_path_factory):
-    """Prometheus scraping `serve` (1 s refreshes) before and after 2,000 new requests land in the ledger."""
+    """Prometheus scraping two `serve` replicas of one database as one job (Helm's replicaCount: 2; 1 s refreshes),
+    before and after 2,000 new requests land in the ledger."""
     from exporter.demodata import append
 
     binary = require_binary("prometheus")
     login = make_login(ledger, "exporter")
-    with Serve(login.url, interval="1s") as srv:
-        prom = Prometheus(binary, tmp_path_factory.mktemp("prometheus"), f"127.0.0.1:{srv.port}", RULES)
+    with contextlib.ExitStack() as stack:
+        replicas = [Serve(login.url, interval="1s") for _ in range(REPLICAS)]  # start together, then wait for each
+        for srv in replicas:
+            stack.push(srv)
+        for srv in replicas:
+            srv.__enter__()
+        prom = Prometheus(binary, tmp_path_factory.mktemp("prometheus"),
+                          [f"127.0.0.1:{srv.port}" for srv in replicas], RULES)
         try:
-            prom.wait("count_over_time(litellm_db_up[1m]) >= 3")
-            before = float(prom.query("litellm_db_spend_logs_rows_counted")[0]["value"][1])
+            prom.wait(f"count(count_over_time(litellm_db_up[1m]) >= {HISTORY}) == {REPLICAS}")
+            before = max(float(r["value"][1]) for r in prom.query("litellm_db_spend_logs_rows_counted"))
+            prom.appended_at = time.time()
             append(ledger.conninfo, rows=2000, seed=2)
-            prom.wait(f"litellm_db_spend_logs_rows_counted >= {before + 2000}")
+            prom.wait(f"count(litellm_db_spend_logs_rows_counted >= {before + 2000}) == {REPLICAS}")
             mark = time.time()
-            prom.wait(f"timestamp(litellm_db_up) > {mark + 2}")  # two more scrapes with the new rows
+            prom.wait(f"min(timestamp(litellm_db_up)) > {mark + 2}")  # two more scrapes of each with the new rows
             yield prom
         finally:
             prom.stop()
@@ -427,3 +469,44 @@ def test_alert_rules_evaluate_on_real_metrics(prometheus):
     assert len(rules) == shipped
     for rule in rules:
         assert rule["health"] == "ok", (rule["name"], rule.get("lastError"))
+
+
+def _values(prom: Prometheus, expr: str, at: float) -> dict[tuple, float]:
+    return {tuple(sorted(r["metric"].items())): float(r["value"][1]) for r in prom.query(expr, at)}
+
+
+def test_replicas_are_counted_once(prometheus):
+    """Two replicas on one database: spend by model, request rate, error ratio, a budget gauge and a latency
+    quantile over both equal the same panel over one replica's target (instance="..."), not twice it.
+
+    Windows span the new requests and start after both replicas' first scrape, so the replicas' own values agree
+    (each sees the same increase over the same whole number of 1 s scrapes, up to the scrapes' timestamp jitter)."""
+    first = prometheus.instances[0]
+    at = time.time()
+    window = f"{math.ceil(at - prometheus.appended_at) + HISTORY - 3}s"
+
+    def expr(text: str, instance: str | None = None) -> str:
+        if instance:
+            text = text.replace('instance=~"$instance"', f'instance="{instance}"')
+        return substitute(text.replace("$__rate_interval", window).replace("$__range", window))
+
+    assert len(prometheus.query("count by (instance) (litellm_db_spend_usd_total)", at)) == REPLICAS
+    panels = {"spend per hour by model": queries.SPEND_PER_HOUR_BY_MODEL, "spend in range": queries.SPEND_IN_RANGE,
+              "requests per second by model": queries.REQUESTS_PER_SECOND_BY_MODEL,
+              "error ratio": queries.ERROR_RATIO, "key budget spend": queries.KEY_BUDGET["spend"],
+              "team budget used": queries.TEAM_BUDGET["used"],
+              "p95 latency by model": queries.latency_quantile(0.95, "requested_model"),
+              "top keys by spend": queries.TOP_KEYS_BY_SPEND}
+    for name, text in panels.items():
+        both, one = _values(prometheus, expr(text), at), _values(prometheus, expr(text, first), at)
+        assert both and both.keys() == one.keys(), (name, both, one)
+        assert any(v > 0 for v in both.values()), (name, both)
+        for labels, value in both.items():
+            if math.isnan(value):
+                assert math.isnan(one[labels]), (name, labels, value, one[labels])
+            else:
+                assert value == pytest.approx(one[labels], rel=TOLERANCE, abs=1e-12), (name, labels, value, one[labels])
+    # the setup does duplicate every series: summing without collapsing replicas counts the spend twice
+    naive = _values(prometheus, f"sum(increase(litellm_db_spend_usd_total[{window}]))", at)[()]
+    single = _values(prometheus, expr(queries.SPEND_IN_RANGE, first), at)[()]
+    assert single > 0 and naive == pytest.approx(REPLICAS * single, rel=TOLERANCE)

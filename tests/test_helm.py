@@ -338,7 +338,7 @@ def test_replicas_are_independent_readers_with_a_pdb_and_a_spread():
     spread = d["spec"]["template"]["spec"]["topologySpreadConstraints"][0]
     assert spread["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == "exporter"
     assert one(docs, "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1
-    assert "aggregate across replicas" in notes(scenario("replicas-2"))
+    assert "de-duplicate them" in notes(scenario("replicas-2"))
 
 
 @nodb
