@@ -66,11 +66,12 @@ def loaded(fresh) -> DB:
 # --- SpendLogs content ------------------------------------------------------------------------------------------
 
 def test_row_count_and_window(loaded):
-    n, lo, hi, late_created = loaded.rows(
-        'SELECT count(*), min("startTime"), max("endTime"), count(*) FILTER (WHERE created_at < "endTime") '
-        'FROM "LiteLLM_SpendLogs"')[0]
+    n, lo, last_start, hi, late_created = loaded.rows(
+        'SELECT count(*), min("startTime"), max("startTime"), max("endTime"), '
+        'count(*) FILTER (WHERE created_at < "endTime") FROM "LiteLLM_SpendLogs"')[0]
     assert n == ROWS
-    assert END - timedelta(days=30) <= lo and hi <= END
+    assert END - timedelta(days=30) <= lo < END - timedelta(days=29) and hi <= END
+    assert last_start > END - timedelta(hours=1)  # traffic right up to `end`: "now" in the demo
     assert late_created == 0  # a row is written after it ended
     assert loaded.one("""SELECT count(*) FROM "LiteLLM_SpendLogs" WHERE messages <> '{}' OR response <> '{}'
                          OR proxy_server_request <> '{}'""") == 0

@@ -15,9 +15,9 @@ import psycopg
 from psycopg import sql
 
 from exporter.demodata import entities, pipeline
-from exporter.demodata.rows import Timing, copy_columns
-from exporter.demodata.schema import DAILY_TABLES, SPEND_LOGS, DemoDataError, read_schema
+from exporter.demodata.schema import DAILY_TABLES, SPEND_LOGS, DemoDataError, copy_columns, read_schema
 from exporter.demodata.textfmt import from_ms, to_ms
+from exporter.demodata.timeline import Timing
 from exporter.demodata.writer import Writer
 
 __all__ = ["LoadStats", "load", "append", "DemoDataError"]
@@ -87,7 +87,7 @@ def append(conninfo: str, *, rows: int, seed: int, start: datetime | None = None
         entities.insert(conn, s, entities.build(end, 1.0))  # no-op when `load` created them
         # the window is part of the seed, so appending twice with one seed does not repeat request ids either
         spec = _spec(s, f"append:{seed}:{start_ms}:{end_ms}:{rows}", f"append-times:{seed}:{start_ms}:{end_ms}",
-                     rows, start_ms, end_ms, Timing(end_ms, back_p=late_fraction, now_ms=start_ms),
+                     rows, start_ms, end_ms, Timing(end_ms, back_p=late_fraction, window_start_ms=start_ms),
                      entities.hazards_from_db(conn, s), chunk_rows)
         chunks, size = _pipeline(conninfo, conn, s, spec, end, False, writers)
     return _stats(rows, t0, start, end, seed, chunks, size)

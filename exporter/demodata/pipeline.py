@@ -8,18 +8,42 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import psycopg
 
 from exporter.demodata.profiles import key_profiles
-from exporter.demodata.rows import BASE_COLUMNS, RowGen, Timing
-from exporter.demodata.schema import Schema
-from exporter.demodata.timeline import slot_times
+from exporter.demodata.rows import RowGen
+from exporter.demodata.schema import BASE_COLUMNS, Schema
+from exporter.demodata.timeline import Timing, slot_times
 from exporter.demodata.writer import Chunk, Writer
 
 RETRIES = 5
+_switch_lock = threading.Lock()
+_switch_users = [0, 0.005]  # concurrent big loads in this process, the interval to restore
+
+
+@contextmanager
+def _fast_thread_switches(enabled: bool):
+    """Writer threads wake for socket I/O constantly; with Python's 5 ms switch interval they would wait on the
+    generating thread's GIL that long each time. Lowered while big loads run (process-wide, so refcounted)."""
+    if not enabled:
+        yield
+        return
+    with _switch_lock:
+        if _switch_users[0] == 0:
+            _switch_users[1] = sys.getswitchinterval()
+            sys.setswitchinterval(0.0005)
+        _switch_users[0] += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switch_users[0] -= 1
+            if _switch_users[0] == 0:
+                sys.setswitchinterval(_switch_users[1])
 
 
 @dataclass
@@ -159,20 +183,18 @@ def run(conninfo: str, schema: Schema, spec: GenSpec, stamp: datetime, progress:
         return False
 
     threads = [threading.Thread(target=consume, name=f"demodata-writer-{i}", daemon=True) for i in range(writers)]
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)  # writer threads wake often for socket I/O; do not let them wait 5 ms
     for t in threads:
         t.start()
     try:
-        for chunk in chunks(spec):
-            if not put(chunk):
-                break
+        with _fast_thread_switches(n > spec.chunk_rows):
+            for chunk in chunks(spec):
+                if not put(chunk):
+                    break
     finally:
         for _ in threads:
             put(None)
         for t in threads:
             t.join()
-        sys.setswitchinterval(switch)
         if bar:
             bar.stop()
     if errors:

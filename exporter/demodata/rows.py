@@ -6,32 +6,15 @@ import heapq
 import math
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
 from operator import itemgetter
 from statistics import NormalDist
 
 from exporter.demodata import catalog as cat
 from exporter.demodata.profiles import KeyProfile, bare_dep, error_info, expand, message_for
 from exporter.demodata.rollup import Aggregates
+from exporter.demodata.schema import BASE_COLUMNS, OPTIONAL_COLUMNS
 from exporter.demodata.textfmt import NULL, ts_formatter
-
-BASE_COLUMNS = ["request_id", "call_type", "api_key", "spend", "total_tokens", "prompt_tokens",
-                "completion_tokens", "startTime", "endTime", "completionStartTime", "model", "model_id",
-                "model_group", "custom_llm_provider", "api_base", "user", "metadata", "cache_hit", "cache_key",
-                "request_tags", "team_id", "end_user", "requester_ip_address"]  # all in LiteLLM's baseline schema
-OPTIONAL_COLUMNS = ["messages", "response", "proxy_server_request", "session_id", "status",
-                    "mcp_namespaced_tool_name", "organization_id", "agent_id", "request_duration_ms", "created_at",
-                    "updated_at", "litellm_call_id", "billing_agent_id"]
-# what the demo writes into these columns anyway: left to the column default when that default is the same
-# (saves the server parsing three jsonb values per row)
-DEFAULTED = {"messages": "'{}'::jsonb", "response": "'{}'::jsonb", "proxy_server_request": "'{}'::jsonb",
-             "mcp_namespaced_tool_name": None, "agent_id": None, "billing_agent_id": None}
-
-
-def copy_columns(present: dict[str, str | None]) -> list[str]:
-    """The optional SpendLogs columns to COPY, given the table's {column: default} (absent columns excluded)."""
-    return [c for c in OPTIONAL_COLUMNS if c in present and not (c in DEFAULTED and DEFAULTED[c] == present[c])]
-
+from exporter.demodata.timeline import Timing
 
 NORM = [NormalDist().inv_cdf((i + 0.5) / 4096) for i in range(4096)]
 PROVIDER_ERROR_P = 0.025
@@ -43,18 +26,6 @@ PROMPT_TOO_LONG_P = 0.004
 STALL_P = 0.002
 
 
-@dataclass
-class Timing:
-    """Where the rows go in time and how late they are written."""
-
-    end_ms: int  # no row ends or is written after this
-    hold_p: float = 0.0  # load: share of requests written late, after newer rows
-    hold_ms: tuple[int, int] = (120_000, 3 * 3_600_000)
-    back_p: float = 0.0  # append: share of rows started well before the window (by back_ms), written in it
-    back_ms: tuple[int, int] = (600_000, 6 * 3_600_000)
-    now_ms: int = 0  # append: the window start
-
-
 class RowGen:
     def __init__(self, rng: random.Random, profiles: list[KeyProfile], weights: list[float],
                  unknown: list[KeyProfile], optional_present: list[str], has_status: bool):
@@ -63,7 +34,7 @@ class RowGen:
         self.unknown = unknown
         self.opt_idx = [OPTIONAL_COLUMNS.index(c) for c in optional_present]
         self.has_status = has_status
-        self.err = {n: cat.ERRORS[n] for n in cat.ERRORS}
+        self.err = dict(cat.ERRORS)
         self.provider_errors = expand([(cat.ERRORS[n], w) for n, w in cat.PROVIDER_ERRORS], 64)
         self.unknown_model = bare_dep("unknown-model")
         self._static_errors: dict[tuple, str] = {}
@@ -77,8 +48,7 @@ class RowGen:
         s = self._static_errors.get(k)
         if s is None:
             provider = "" if kind.name in ("unknown_key", "model_access", "unknown_model") else dep.provider
-            s = self._static_errors[k] = error_info(kind, message_for(kind, dep, kp, expires=kp.expires_text,
-                                                                      now="{now}"), provider)
+            s = self._static_errors[k] = error_info(kind, message_for(kind, dep, kp), provider)
         return s
 
     def generate(self, times: Iterator[int], n_rows: int, timing: Timing,
@@ -86,9 +56,7 @@ class RowGen:
         """Yield (COPY lines, their rollup aggregates): about chunk_rows lines each, n_rows in total."""
         rng = self.rng
         rnd, bits, uni = rng.random, rng.getrandbits, rng.uniform
-
         norm = NORM  # standard normal variates: norm[bits(12)] (4096 quantiles, fast and good enough)
-
         fmt = ts_formatter()
         keys, nkeys, unknown = self.keys, len(self.keys), self.unknown
         opt_sel = itemgetter(*self.opt_idx) if len(self.opt_idx) > 1 else None
@@ -99,7 +67,7 @@ class RowGen:
         late = [0]  # created_at of a request written late (0: written right after it ended)
         end_ms, held, lines = timing.end_ms, [], []
         agg = Aggregates()
-        exp, log = math.exp, math.log
+        exp = math.exp
 
         def emit(rid, call_id, kp, dep, t, e, cst, spend, pt, ct, md_core, cache_hit, cache_key, eu, sess, failed,
                  created, retry, cr, cw, out):
@@ -291,8 +259,8 @@ class RowGen:
             t = nxt()
             if back_p and rnd() < back_p:
                 # written now, but started well before the window (LiteLLM flushed it late)
-                late[0] = min(max(t, timing.now_ms) + int(uni(500, 10_000)), end_ms)
-                done += request(timing.now_ms - int(uni(*timing.back_ms)), 1, lines)
+                late[0] = min(max(t, timing.window_start_ms) + int(uni(500, 10_000)), end_ms)
+                done += request(timing.window_start_ms - int(uni(*timing.back_ms)), 1, lines)
                 late[0] = 0
             elif hold_p and rnd() < hold_p:
                 buf: list[str] = []
@@ -302,7 +270,10 @@ class RowGen:
                 late[0] = 0
                 heapq.heappush(held, (release, done, buf))
             else:
-                done += request(t, n_rows - done, lines)
+                k = request(t, n_rows - done, lines)
+                done += k
+                for _ in range(k - 1):  # one time slot per row, so the window stays filled up to its end
+                    nxt()
             while held and held[0][0] <= t:
                 lines.extend(heapq.heappop(held)[2])
             if len(lines) >= chunk_rows:

@@ -15,6 +15,22 @@ DAILY_TABLES = {  # table -> entity column (LiteLLM's daily rollups that the dem
     "LiteLLM_DailyEndUserSpend": "end_user_id",
     "LiteLLM_DailyTagSpend": "tag",
 }
+BASE_COLUMNS = ["request_id", "call_type", "api_key", "spend", "total_tokens", "prompt_tokens",
+                "completion_tokens", "startTime", "endTime", "completionStartTime", "model", "model_id",
+                "model_group", "custom_llm_provider", "api_base", "user", "metadata", "cache_hit", "cache_key",
+                "request_tags", "team_id", "end_user", "requester_ip_address"]  # all in LiteLLM's baseline schema
+OPTIONAL_COLUMNS = ["messages", "response", "proxy_server_request", "session_id", "status",
+                    "mcp_namespaced_tool_name", "organization_id", "agent_id", "request_duration_ms", "created_at",
+                    "updated_at", "litellm_call_id", "billing_agent_id"]
+# what the demo writes into these columns anyway: left to the column default when that default is the same
+# (saves the server parsing three jsonb values per row)
+DEFAULTED = {"messages": "'{}'::jsonb", "response": "'{}'::jsonb", "proxy_server_request": "'{}'::jsonb",
+             "mcp_namespaced_tool_name": None, "agent_id": None, "billing_agent_id": None}
+
+
+def copy_columns(present: dict[str, str | None]) -> list[str]:
+    """The optional SpendLogs columns to COPY, given the table's {column: default} (absent columns excluded)."""
+    return [c for c in OPTIONAL_COLUMNS if c in present and not (c in DEFAULTED and DEFAULTED[c] == present[c])]
 
 
 class DemoDataError(RuntimeError):

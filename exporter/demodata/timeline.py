@@ -5,8 +5,21 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 HOUR_MS = 3_600_000
+
+
+@dataclass
+class Timing:
+    """Where the rows go in time and how late they are written."""
+
+    end_ms: int  # no row ends or is written after this
+    hold_p: float = 0.0  # load: share of requests written late, after newer rows
+    hold_ms: tuple[int, int] = (120_000, 3 * 3_600_000)
+    back_p: float = 0.0  # append: share of rows started well before the window (by back_ms), written in it
+    back_ms: tuple[int, int] = (600_000, 6 * 3_600_000)
+    window_start_ms: int = 0  # append: the window start
 
 
 def _weight(ms: int) -> float:

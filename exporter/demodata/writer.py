@@ -59,16 +59,16 @@ class Chunk:
 class Writer:
     def __init__(self, conn: psycopg.Connection, schema: Schema, columns: list[str]):
         self.conn, self.s, self.columns = conn, schema, columns
-        self.statements: list[tuple[sql.Composable, bool]] = []
+        self.statements: list[tuple[sql.Composable, dict]] = []  # each with its parameters ("ts": at write)
 
     def setup(self) -> None:
         for name, cols in ((FINE, FINE_COLUMNS), (SPEND, SPEND_COLUMNS)):
             self.conn.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS").format(
                 sql.Identifier(name), sql.SQL(", ").join(sql.SQL("{} " + t).format(sql.Identifier(c))
                                                          for c, t in cols)))
-        self.statements = [(self._rollup(t), True) for t in DAILY_TABLES
+        self.statements = [(self._rollup(t), {"ts": None}) for t in DAILY_TABLES
                            if self.s.has(t) and t in self.s.unique_keys]
-        self.statements += [(q, False) for q in self._entity_updates()]
+        self.statements += self._entity_updates()
 
     def _rollup(self, table: str) -> sql.Composable:
         """INSERT ... ON CONFLICT (LiteLLM's unique key) DO UPDATE SET col = col + EXCLUDED.col."""
@@ -80,25 +80,26 @@ class Writer:
         keys = s.unique_keys[table]
         counters = s.present(table, COUNTERS)
         insert = ["id", *keys, *s.present(table, ["model_group"]), *counters]
-        select = ["md5(concat_ws('|', " + ", ".join(key_src[k] for k in keys) + "))::uuid::text",
-                  *(key_src[k] for k in keys), *(["min(f.model_group)"] if s.has(table, "model_group") else []),
-                  *(f"sum(f.{c})" for c in counters)]
+        select = [sql.SQL("md5(concat_ws('|', " + ", ".join(key_src[k] for k in keys) + "))::uuid::text"),
+                  *(sql.SQL(key_src[k]) for k in keys),
+                  *([sql.SQL("min(f.model_group)")] if s.has(table, "model_group") else []),
+                  *(sql.SQL("sum(f.{})").format(sql.Identifier(c)) for c in counters)]
         if s.has(table, "request_id"):
             insert.append("request_id")
-            select.append("min(f.any_request_id)")
+            select.append(sql.SQL("min(f.any_request_id)"))
         insert += ["created_at", "updated_at"]
-        select += ["%(ts)s", "%(ts)s"]
+        select += [sql.Placeholder("ts"), sql.Placeholder("ts")]
         sets = [sql.SQL("{c} = {t}.{c} + EXCLUDED.{c}").format(c=sql.Identifier(c), t=s.tbl(table))
                 for c in counters] + [sql.SQL("updated_at = EXCLUDED.updated_at")]
         return sql.SQL("INSERT INTO {t} ({ins}) SELECT {sel} FROM {fine} f{extra} WHERE {where} GROUP BY {grp} "
                        "ORDER BY {grp} ON CONFLICT ({keys}) DO UPDATE SET {sets}").format(
             t=s.tbl(table), ins=sql.SQL(", ").join(map(sql.Identifier, insert)),
-            sel=sql.SQL(", ").join(sql.SQL(x) for x in select), fine=sql.Identifier(FINE),
+            sel=sql.SQL(", ").join(select), fine=sql.Identifier(FINE),
             extra=sql.SQL(extra_from), where=sql.SQL(where),
             grp=sql.SQL(", ").join(sql.SQL(str(i + 2)) for i in range(len(keys))),
             keys=sql.SQL(", ").join(map(sql.Identifier, keys)), sets=sql.SQL(", ").join(sets))
 
-    def _entity_updates(self) -> list[sql.Composable]:
+    def _entity_updates(self) -> list[tuple[sql.Composable, dict]]:
         """Additive spend: `spend` counts the current budget period, `total_spend` (keys) every row."""
         s, out = self.s, []
         for kind, table, ids, (reset, dur), via_budget in ENTITIES:
@@ -110,19 +111,20 @@ class Writer:
             if s.has(table, "total_spend"):
                 sets.append(sql.SQL("total_spend = x.total_spend + d.total"))
             src = ["p.id", "p.id2"][: len(ids)]
-            out.append(sql.SQL(
+            out.append((sql.SQL(
                 "UPDATE {t} x SET {sets} FROM (SELECT {eids}, COALESCE(sum(p.spend) FILTER (WHERE e.ps IS NULL "
                 "OR p.hour >= e.ps), 0) AS period, sum(p.spend) AS total FROM {spend} p JOIN (SELECT {ecols}, {ps} "
-                "AS ps FROM {t} e{join_b}) e ON {on} WHERE p.kind = {kind} GROUP BY {grp} ORDER BY {grp}) d "
+                "AS ps FROM {t} e{join_b}) e ON {on} WHERE p.kind = %(kind)s GROUP BY {grp} ORDER BY {grp}) d "
                 "WHERE {match}").format(
                 t=s.tbl(table), sets=sql.SQL(", ").join(sets),
                 eids=sql.SQL(", ").join(sql.SQL("e.{}").format(sql.Identifier(i)) for i in ids),
                 spend=sql.Identifier(SPEND),
                 ecols=sql.SQL(", ").join(sql.SQL("e.{}").format(sql.Identifier(i)) for i in ids),
-                ps=sql.SQL(period_start_sql(reset, dur)), join_b=join_b, kind=sql.Literal(kind),
+                ps=sql.SQL(period_start_sql(reset, dur)), join_b=join_b,
                 on=sql.SQL(" AND ").join(sql.SQL("e.{} = " + x).format(sql.Identifier(i)) for i, x in zip(ids, src)),
                 grp=sql.SQL(", ").join(sql.SQL(str(i + 1)) for i in range(len(ids))),
-                match=sql.SQL(" AND ").join(sql.SQL("x.{i} = d.{i}").format(i=sql.Identifier(i)) for i in ids)))
+                match=sql.SQL(" AND ").join(sql.SQL("x.{i} = d.{i}").format(i=sql.Identifier(i)) for i in ids)),
+                {"kind": kind}))
         return out
 
     def _copy(self, cur: psycopg.Cursor, target: sql.Composable, columns: list[str], data: bytes) -> None:
@@ -142,5 +144,5 @@ class Writer:
             self._copy(cur, sql.Identifier(SPEND), [c for c, _ in SPEND_COLUMNS], chunk.spend)
             if turn:
                 turn(chunk.seq)
-            for stmt, needs_ts in self.statements:
-                cur.execute(stmt, {"ts": stamp} if needs_ts else None)
+            for stmt, params in self.statements:
+                cur.execute(stmt, {**params, "ts": stamp} if "ts" in params else params)
