@@ -75,7 +75,7 @@ class Budgets:
         keys = conn.execute(sqlfiles.statement("key_budgets")).all()
         read += len(keys)
         out += self._keys(keys)
-        team_sql = "team_budgets" if caps.has("LiteLLM_TeamTable", "soft_budget") else "team_budgets_nosoft"
+        team_sql = "team_budgets" if caps.usable("LiteLLM_TeamTable", "soft_budget") else "team_budgets_nosoft"
         teams = conn.execute(sqlfiles.statement(team_sql)).all()
         read += len(teams)
         out += _Entity("team", ("team", "team_alias")).build(
@@ -85,13 +85,13 @@ class Budgets:
         read += len(users)
         out += _Entity("user", ("user",)).build(
             [([label_value(u.user_id)], u.spend, u.max_budget, None, u.budget_reset_at) for u in users])
-        if caps.has("LiteLLM_OrganizationTable"):
+        if caps.usable("LiteLLM_OrganizationTable"):
             orgs = conn.execute(sqlfiles.statement("org_budgets")).all()
             read += len(orgs)
             out += _Entity("org", ("org_id", "org_alias")).build(
                 [([label_value(o.organization_id), label_value(o.organization_alias)], o.spend, o.max_budget,
                   None, o.budget_reset_at) for o in orgs])
-        if caps.has("LiteLLM_EndUserTable"):
+        if caps.usable("LiteLLM_EndUserTable"):
             ends = conn.execute(sqlfiles.statement("end_user_budgets"), {"limit": self.limits["end_user"]}).all()
             read += len(ends)
             out += _Entity("end_user", ("end_user",)).build(

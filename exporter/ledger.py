@@ -111,9 +111,12 @@ def clean_row(row, skips: Skips, db_now_epoch: float | None = None) -> Observati
     duration = row.duration
     dur_bucket = bucket(DURATION_BUCKETS, duration)
     if duration is not None and dur_bucket is None:
-        skips["negative_duration"] += 1
+        skips["negative_duration" if duration < 0 else "nonfinite_duration"] += 1
+    elif dur_bucket == len(DURATION_BUCKETS) and not math.isfinite(duration):
+        skips["nonfinite_duration"] += 1
+        dur_bucket = None
     ttft = row.ttft
-    ttft_bucket = bucket(TTFT_BUCKETS, ttft)
+    ttft_bucket = bucket(TTFT_BUCKETS, ttft if ttft is None or math.isfinite(ttft) else None)
     if db_now_epoch is not None and row.start_epoch > db_now_epoch + MAX_FUTURE_SECONDS:
         skips["future_start_time"] += 1
     failed = row.status == "failure"

@@ -57,13 +57,23 @@ class Capabilities:
         cols = self.columns.get(table)
         return cols is not None and (column is None or column in cols)
 
+    def usable(self, table: str, *columns: str) -> bool:
+        """The table (and these columns) exist and the role may read them. Queries pick their variant with this,
+        so a column LiteLLM adds (and `roles apply` has not granted yet) does not break a refresh."""
+        if table not in self.columns:
+            return False
+        if columns:
+            return all(c in self.columns[table] and (table, c) in self.readable for c in columns)
+        return any(t == table for t, _ in self.readable)
+
     @property
     def spend_logs_partitioned(self) -> bool:
         return self.relkinds.get(SPEND_LOGS) == "p"
 
     @property
     def status_column(self) -> bool:
-        return self.has(SPEND_LOGS, "status")
+        """SpendLogs.status exists and is readable (else status comes from metadata, as for older rows)."""
+        return self.usable(SPEND_LOGS, "status")
 
     @property
     def daily_tables(self) -> list[str]:

@@ -60,6 +60,7 @@ class _Pending:
     key_names: dict = field(default_factory=dict)
     team_names: dict = field(default_factory=dict)
     db_now: datetime | None = None
+    out_of_range: int = 0
 
 
 def _minute(ts: datetime) -> datetime:
@@ -71,7 +72,10 @@ def _epoch(ts: datetime) -> float:
 
 
 def _from_minute(minute: int, aware: bool) -> datetime:
-    ts = datetime.fromtimestamp(minute * 60, tz=timezone.utc)
+    try:
+        ts = datetime.fromtimestamp(minute * 60, tz=timezone.utc)
+    except (OverflowError, ValueError, OSError):  # the minute after 9999-12-31 23:59: the end of time
+        ts = datetime.max.replace(tzinfo=timezone.utc)
     return ts if aware else ts.replace(tzinfo=None)
 
 
@@ -99,6 +103,7 @@ class SpendLogs:
         self.team_names: dict = {}
         self._pending: _Pending | None = None
         self._logged: set[str] = set()
+        self.out_of_range = 0  # most rows with an unrepresentable startTime seen at once (skipped, counted)
 
     # -- reading -----------------------------------------------------------------------------------
     def _flags(self) -> dict:
@@ -116,7 +121,10 @@ class SpendLogs:
         window_from = _minute(anchor - self.overlap)
         if not cold:
             window_from = max(window_from, self.window_from)  # never re-open counted history
-        pending = _Pending(window_from=window_from, newest=self.newest, db_now=db_now)
+        pending = _Pending(window_from=window_from, newest=self.newest, db_now=db_now,
+                           out_of_range=max(self.out_of_range, hw.out_of_range))
+        if pending.out_of_range > self.out_of_range:
+            pending.skips["start_time_out_of_range"] += pending.out_of_range - self.out_of_range
         rows_read = 0
         if cold:
             pending.seed = True
@@ -157,7 +165,7 @@ class SpendLogs:
         for sql_name, target, column in (("key_names", pending.key_names, "hashed_api_key"),
                                          ("team_names", pending.team_names, "team_id")):
             deleted = "LiteLLM_Deleted" + ("VerificationToken" if sql_name == "key_names" else "TeamTable")
-            names = ["deleted_" + sql_name] if caps.has(deleted) else []
+            names = ["deleted_" + sql_name] if caps.usable(deleted) else []
             for name in names + [sql_name]:  # live rows last, so they win
                 for row in conn.execute(sqlfiles.statement(name)):
                     target[getattr(row, column)] = row
@@ -175,7 +183,8 @@ class SpendLogs:
 
     @staticmethod
     def _group(g, skips: Skips) -> Observation:
-        for reason in ("nonfinite_spend", "negative_spend", "negative_tokens", "negative_duration"):
+        for reason in ("nonfinite_spend", "negative_spend", "negative_tokens", "negative_duration",
+                       "nonfinite_duration"):
             if getattr(g, reason):
                 skips[reason] += int(getattr(g, reason))
         failed = g.status == "failure"
@@ -216,6 +225,7 @@ class SpendLogs:
         self.census = {m: n for m, n in p.census.items() if m >= first_minute}
         self.newest = p.newest
         self.db_now = p.db_now
+        self.out_of_range = p.out_of_range
         self.key_names, self.team_names = p.key_names, p.team_names
 
     def rollback(self) -> None:

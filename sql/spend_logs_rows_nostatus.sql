@@ -29,9 +29,11 @@ FROM (
          s.completion_tokens AS output_tokens,
          CASE WHEN :with_cache_tokens THEN u.cache_read END AS cache_read_tokens,
          CASE WHEN :with_cache_tokens THEN u.cache_creation END AS cache_creation_tokens,
-         date_part('epoch', s."endTime" - s."startTime") AS duration,
+         CASE WHEN isfinite(s."startTime") AND isfinite(s."endTime")  -- 'infinity': NaN, skipped and counted
+              THEN date_part('epoch', s."endTime" - s."startTime") ELSE 'NaN' END AS duration,
          CASE WHEN s."completionStartTime" <> s."endTime"
-              THEN date_part('epoch', s."completionStartTime" - s."startTime") END AS ttft,
+              THEN CASE WHEN isfinite(s."startTime") AND isfinite(s."completionStartTime")
+                        THEN date_part('epoch', s."completionStartTime" - s."startTime") ELSE 'NaN' END END AS ttft,
          e.normalized_error, e.error_code, e.error_class, e.error_hint
   FROM "LiteLLM_SpendLogs" s
   CROSS JOIN LATERAL (

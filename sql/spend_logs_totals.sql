@@ -1,6 +1,7 @@
 -- Purpose: aggregate every SpendLogs row with startTime < :before in one pass (the exporter's cold start);
 --   rows from :before on are read one by one (sql/spend_logs_rows.sql) so that late rows can be de-duplicated.
---   Values that cannot be counted (NaN/infinite/negative spend, negative tokens or durations) are clamped
+--   Values that cannot be counted (NaN/infinite/negative spend, negative tokens, negative or infinite
+--   durations) are clamped
 --   exactly as the exporter clamps single rows, and counted by reason. Sums are numeric (exact), so the
 --   order rows are added in never changes a value.
 -- Binds: :before (timestamp), :with_user, :with_end_user, :with_cache_tokens (booleans),
@@ -9,26 +10,29 @@
 -- Output labels: requested_model, model, api_provider, api_key, team, user, end_user, status,
 --   normalized_error, error_code, error_class, error_hint, duration_bucket, ttft_bucket
 -- Output values: requests, spend, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens,
---   duration_sum, ttft_sum, nonfinite_spend, negative_spend, negative_tokens, negative_duration
+--   duration_sum, ttft_sum, nonfinite_spend, negative_spend, negative_tokens, negative_duration,
+--   nonfinite_duration
 -- Tables: LiteLLM_SpendLogs (metadata is read only for failed rows, and for rows older than `status`)
 -- Checked against: litellm-proxy-extras 0.4.110 (status since 20250508072103)
 SELECT requested_model, model, api_provider, api_key, team, "user", end_user, status,
        normalized_error, error_code, error_class, error_hint,
-       CASE WHEN duration >= 0 THEN width_bucket(-duration, :neg_duration_bounds) END AS duration_bucket,
-       CASE WHEN ttft >= 0 THEN width_bucket(-ttft, :neg_ttft_bounds) END AS ttft_bucket,
+       CASE WHEN duration >= 0 AND duration < 'Infinity' THEN width_bucket(-duration, :neg_duration_bounds) END
+         AS duration_bucket,  -- (NaN sorts above Infinity in PostgreSQL)
+       CASE WHEN ttft >= 0 AND ttft < 'Infinity' THEN width_bucket(-ttft, :neg_ttft_bounds) END AS ttft_bucket,
        count(*) AS requests,
        sum(CASE WHEN spend >= 0 AND spend < 'Infinity' THEN spend::numeric ELSE 0 END) AS spend,
        sum(greatest(input_tokens, 0)) AS input_tokens,
        sum(greatest(output_tokens, 0)) AS output_tokens,
        sum(greatest(cache_read_tokens, 0)) AS cache_read_tokens,
        sum(greatest(cache_creation_tokens, 0)) AS cache_creation_tokens,
-       sum(duration::numeric) FILTER (WHERE duration >= 0) AS duration_sum,
-       sum(ttft::numeric) FILTER (WHERE ttft >= 0) AS ttft_sum,
+       sum(duration::numeric) FILTER (WHERE duration >= 0 AND duration < 'Infinity') AS duration_sum,
+       sum(ttft::numeric) FILTER (WHERE ttft >= 0 AND ttft < 'Infinity') AS ttft_sum,
        count(*) FILTER (WHERE NOT (spend > '-Infinity' AND spend < 'Infinity')) AS nonfinite_spend,
        count(*) FILTER (WHERE spend < 0 AND spend > '-Infinity') AS negative_spend,
        sum((input_tokens < 0)::int + (output_tokens < 0)::int + (cache_read_tokens < 0)::int
            + (cache_creation_tokens < 0)::int) AS negative_tokens,
-       count(*) FILTER (WHERE duration < 0) AS negative_duration
+       count(*) FILTER (WHERE duration < 0) AS negative_duration,
+       count(*) FILTER (WHERE NOT (duration > '-Infinity' AND duration < 'Infinity')) AS nonfinite_duration
 FROM (
   -- row block: keep identical in spend_logs_rows*.sql and spend_logs_totals*.sql (tests/test_sql.py checks)
   SELECT s.request_id,
@@ -47,9 +51,11 @@ FROM (
          s.completion_tokens AS output_tokens,
          CASE WHEN :with_cache_tokens THEN u.cache_read END AS cache_read_tokens,
          CASE WHEN :with_cache_tokens THEN u.cache_creation END AS cache_creation_tokens,
-         date_part('epoch', s."endTime" - s."startTime") AS duration,
+         CASE WHEN isfinite(s."startTime") AND isfinite(s."endTime")  -- 'infinity': NaN, skipped and counted
+              THEN date_part('epoch', s."endTime" - s."startTime") ELSE 'NaN' END AS duration,
          CASE WHEN s."completionStartTime" <> s."endTime"
-              THEN date_part('epoch', s."completionStartTime" - s."startTime") END AS ttft,
+              THEN CASE WHEN isfinite(s."startTime") AND isfinite(s."completionStartTime")
+                        THEN date_part('epoch', s."completionStartTime" - s."startTime") ELSE 'NaN' END END AS ttft,
          e.normalized_error, e.error_code, e.error_class, e.error_hint
   FROM "LiteLLM_SpendLogs" s
   CROSS JOIN LATERAL (

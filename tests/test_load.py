@@ -123,6 +123,7 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(len(values) * q))]
 
 
+@pytest.mark.slow
 def test_fifty_scrapers_do_not_change_the_database_load(target, record_property):
     """50 scrapers (half keep-alive, half a new connection per scrape; half gzip) for LOAD_SECONDS: no errors,
     bounded latency, and the exporter runs as many statements per second as with one scraper."""
@@ -169,7 +170,7 @@ def raw(port: int, payload: bytes, timeout: float = 10.0) -> bytes:
         try:
             s.sendall(payload)
             s.shutdown(socket.SHUT_WR)
-        except (BrokenPipeError, ConnectionResetError):  # it stopped reading (and answered, or not)
+        except OSError:  # it stopped reading and hung up (EPIPE, ECONNRESET, ENOTCONN), answering first or not
             pass
         chunks = []
         try:
@@ -221,3 +222,88 @@ def test_malformed_and_oversized_requests(target, name):
     assert b"/etc/passwd" not in reply and b"root:" not in reply
     assert elapsed < 5, elapsed
     metrics_ok(target.srv.port)
+
+
+def slowloris(port: int, seconds: float, gap: float, out: dict) -> None:
+    """Send a request head a byte at a time, `gap` seconds apart; record when the server cut us off."""
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        head = b"GET /metrics HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 10_000
+        try:
+            for byte in head:
+                if time.monotonic() - t0 > seconds:
+                    break
+                s.sendall(bytes([byte]))
+                time.sleep(gap)
+            out["cut_after"] = None
+        except OSError:
+            out["cut_after"] = time.monotonic() - t0
+
+
+def test_slowloris_and_idle_connections_do_not_delay_scrapes(target, record_property):
+    """A client trickling a request a byte per second, 200 idle connections and 50 half-sent requests hold
+    connections; a normal client still gets /metrics quickly."""
+    port = target.srv.port
+    trickle: dict = {}
+    thread = threading.Thread(target=slowloris, args=(port, 6.0, 1.0, trickle), daemon=True)
+    thread.start()
+    idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(200)]
+    half = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(50)]
+    try:
+        for s in half:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Half: ")
+        latencies = [metrics_ok(port) for _ in range(30)]
+    finally:
+        for s in idle + half:
+            s.close()
+    thread.join(20)
+    assert not thread.is_alive()
+    latencies.sort()
+    record_property("scrape p50 ms with 250 held connections", round(latencies[15] * 1000, 1))
+    print(f"\nheld connections: 200 idle + 50 half-sent + 1 slowloris; scrapes p50 {latencies[15] * 1000:.1f} ms, "
+          f"max {latencies[-1] * 1000:.1f} ms")
+    assert latencies[-1] < 2.0
+    metrics_ok(port)
+
+
+class _StubRefresher:
+    """What the HTTP server reads from a refresher: a snapshot, health, capabilities."""
+
+    caps = None
+    last_error = None
+
+    def __init__(self):
+        from exporter.refresher import Snapshot
+        body = b"# HELP litellm_db_up x\n# TYPE litellm_db_up gauge\nlitellm_db_up 1.0\n"
+        self.snapshot = Snapshot(body, gzip.compress(body), time.time(), True)
+
+    def healthy(self) -> bool:
+        return True
+
+
+@pytest.mark.nodb
+def test_request_head_deadline_cuts_slowloris(monkeypatch):
+    """The whole request head has a deadline (30 s in `serve`; 2 s here): a client trickling bytes, or one that
+    connects and says nothing, is disconnected once it passes; a normal client is served meanwhile."""
+    from exporter import server
+
+    monkeypatch.setattr(server._Handler, "head_deadline", 2.0)
+    http = server.HttpServer("127.0.0.1", 0, _StubRefresher())
+    http.start()
+    try:
+        trickle: dict = {}
+        thread = threading.Thread(target=slowloris, args=(http.port, 15.0, 0.2, trickle), daemon=True)
+        thread.start()
+        silent = socket.create_connection(("127.0.0.1", http.port), timeout=10)
+        t0 = time.monotonic()
+        assert silent.recv(1) == b""  # the server hung up
+        silent_cut = time.monotonic() - t0
+        assert metrics_ok(http.port) < 1.0
+        thread.join(20)
+        silent.close()
+    finally:
+        http.stop()
+    print(f"\nhead deadline 2s: silent connection closed after {silent_cut:.2f}s, slowloris after "
+          f"{trickle.get('cut_after')}s")
+    assert 1.5 <= silent_cut <= 3.5
+    assert trickle.get("cut_after") is not None and trickle["cut_after"] <= 4.0

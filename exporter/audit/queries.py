@@ -106,7 +106,7 @@ def collect(conn: Connection, caps: Capabilities, opts: Options, step=lambda nam
     step("distribution")
     raw.distribution = _rows(conn, "audit/distribution", params)
     step("sessions")
-    if caps.has(SPEND_LOGS, "session_id"):
+    if caps.usable(SPEND_LOGS, "session_id"):
         raw.sessions = _rows(conn, "audit/sessions", params)
     step("budgets")
     _budgets(conn, caps, raw, start, end, last)
@@ -119,17 +119,17 @@ def _budgets(conn: Connection, caps: Capabilities, raw: Raw, start, end, last) -
     raw.burn_start = start or (raw.burn_end - BURN_WINDOW)
     raw.burn = _rows(conn, "audit/burn", {"since": raw.burn_start, "end": raw.burn_end})
     raw.keys = _rows(conn, "key_budgets")
-    raw.teams = _rows(conn, "team_budgets" if caps.has("LiteLLM_TeamTable", "soft_budget") else "team_budgets_nosoft")
+    raw.teams = _rows(conn, "team_budgets" if caps.usable("LiteLLM_TeamTable", "soft_budget") else "team_budgets_nosoft")
     raw.users = _rows(conn, "user_budgets", {"limit": MAX_USERS})
     for r in _rows(conn, "key_names"):
         raw.key_names[r["hashed_api_key"]] = r["key_alias"] or r["key_name"] or r["hashed_api_key"][:12]
     for table, sql in (("LiteLLM_DeletedVerificationToken", "deleted_key_names"),):
-        if caps.has(table):
+        if caps.usable(table):
             for r in _rows(conn, sql):
                 raw.key_names.setdefault(r["hashed_api_key"], r["key_alias"] or r["key_name"] or "")
     for r in _rows(conn, "team_names"):
         raw.team_names[r["team_id"]] = r["team_alias"] or r["team_id"]
-    if caps.has("LiteLLM_DeletedTeamTable"):
+    if caps.usable("LiteLLM_DeletedTeamTable"):
         for r in _rows(conn, "deleted_team_names"):
             raw.team_names.setdefault(r["team_id"], r["team_alias"] or r["team_id"])
 
