@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
-import threading
+import socket
 
 from sqlalchemy.engine import URL
 
@@ -61,12 +61,29 @@ class Running:
         self.refresher.stop()
 
 
-def wait_for_signal() -> None:
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    while not stop.wait(3600):
-        pass
+def wait_for_signal() -> int:
+    """Block until SIGINT or SIGTERM and return it.
+
+    The signal's byte arrives on a wakeup socket, so the main thread wakes at once even when the kernel
+    delivers the signal to another thread, and no lock is taken inside a signal handler (an Event.set() there
+    can deadlock against the main thread's own wait).
+    """
+    wanted = (signal.SIGINT, signal.SIGTERM)
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in wanted}
+    old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    try:
+        while True:
+            for signum in reader.recv(64):
+                if signum in wanted:
+                    return signum
+    finally:
+        signal.set_wakeup_fd(old_fd)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        reader.close()
+        writer.close()
 
 
 def serve(cfg: Config, dump: str | None = None) -> int:

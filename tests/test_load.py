@@ -307,3 +307,30 @@ def test_request_head_deadline_cuts_slowloris(monkeypatch):
           f"{trickle.get('cut_after')}s")
     assert 1.5 <= silent_cut <= 3.5
     assert trickle.get("cut_after") is not None and trickle["cut_after"] <= 4.0
+
+
+@pytest.mark.nodb
+def test_stop_does_not_wait_for_held_connections():
+    """Stopping the server (SIGTERM in `serve`) closes at once although idle keep-alive, half-sent and silent
+    connections are still open, instead of waiting for each to time out (30 s)."""
+    from exporter import server
+
+    http = server.HttpServer("127.0.0.1", 0, _StubRefresher())
+    http.start()
+    kept = http_client = None
+    try:
+        http_client = __import__("http.client").client.HTTPConnection("127.0.0.1", http.port, timeout=10)
+        http_client.request("GET", "/metrics")
+        assert http_client.getresponse().read().startswith(b"# HELP")  # the connection stays open (HTTP/1.1)
+        kept = [socket.create_connection(("127.0.0.1", http.port), timeout=10) for _ in range(3)]
+        kept[0].sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        time.sleep(0.3)  # every connection has its handler thread
+    finally:
+        t0 = time.monotonic()
+        http.stop()
+        took = time.monotonic() - t0
+        for s in kept or []:
+            s.close()
+        if http_client is not None:
+            http_client.close()
+    assert took < 5.0, f"stop waited {took:.1f}s for held connections"
