@@ -1,8 +1,16 @@
-"""The counters' state: exact totals per label set, with sticky top-N folding so totals never move between series.
+"""The counters' state: exact totals per label set, folded so that cardinality stays bounded.
 
 Rows (or SQL aggregates of rows) are applied once each; nothing is ever subtracted, so retention deletes and
-truncates never make a counter go down. A value of a capped dimension that is not among the first N admitted
-(the top N by spend at start, then new values while there is room) is counted under `__other__`.
+truncates never make a counter go down.
+
+Which values of a capped dimension keep their own series is decided per UTC day from the rows alone, never from
+when the exporter started, so two exporters that counted the same rows expose the same series:
+- the members of day d are the top N - R values by spend over days d-8 .. d-2 (days whose rows can no longer
+  arrive: the overlap window is at most a day), R = N // 10 slots being kept for newcomers;
+- the free slots go first to the newcomers admitted on day d-1 (a value that appeared yesterday does not fall
+  back to __other__ before the ranking sees it), then to values in the order of their first row on day d.
+A row of day d counts under its value if the value is a member of day d, else under `__other__`. A value that
+stops being a member keeps its series (which stops growing); its new rows go to `__other__`.
 """
 
 from __future__ import annotations
@@ -26,6 +34,9 @@ _N_DUR = len(DURATION_BUCKETS) + 1
 _N_TTFT = len(TTFT_BUCKETS) + 1
 MAX_FUTURE_SECONDS = 300.0
 ZERO = Decimal(0)
+DAY_SECONDS = 86400
+FIRST_DAY = -10**7  # the day of rows whose startTime is -infinity
+RANKED_DAYS = range(-8, -1)  # members of day d are ranked by spend over days d-8 .. d-2
 # Sums are exact decimals, so that the order rows are added in (one SQL aggregate at start, then rows one by
 # one) never changes a value: two exporters started at different times expose identical numbers. Each float8
 # enters as PostgreSQL's float8 -> numeric cast makes it (15 significant digits).
@@ -52,11 +63,34 @@ class Totals:
     ttft: list = field(default_factory=lambda: [0] * _N_TTFT)
     ttft_sum: Decimal = ZERO
 
+    def add(self, obs: "Observation | Totals") -> None:
+        """Add an observation, or another Totals."""
+        self.requests += obs.requests
+        self.spend = _EXACT.add(self.spend, obs.spend)
+        self.input_tokens += obs.input_tokens
+        self.output_tokens += obs.output_tokens
+        self.cache_read_tokens += obs.cache_read_tokens
+        self.cache_creation_tokens += obs.cache_creation_tokens
+        if isinstance(obs, Totals):
+            self.duration = [a + b for a, b in zip(self.duration, obs.duration)]
+            self.ttft = [a + b for a, b in zip(self.ttft, obs.ttft)]
+            self.duration_sum = _EXACT.add(self.duration_sum, obs.duration_sum)
+            self.ttft_sum = _EXACT.add(self.ttft_sum, obs.ttft_sum)
+            return
+        if obs.duration_bucket is not None:
+            self.duration[obs.duration_bucket] += obs.requests
+            self.duration_sum = _EXACT.add(self.duration_sum, obs.duration_sum)
+        if obs.ttft_bucket is not None:
+            self.ttft[obs.ttft_bucket] += obs.requests
+            self.ttft_sum = _EXACT.add(self.ttft_sum, obs.ttft_sum)
+
 
 @dataclass(frozen=True)
 class Observation:
     """One SpendLogs row, or one SQL group of rows that share every field below."""
 
+    day: int  # UTC day of startTime (Unix days)
+    first: float  # epoch of the earliest startTime among its rows (orders admissions within a day)
     dims: tuple  # RAW_DIMS values
     status: str
     error_class: str
@@ -77,11 +111,6 @@ def bucket(bounds: tuple[float, ...], value: float | None) -> int | None:
     if value is None or not value >= 0:
         return None
     return bisect_left(bounds, value)
-
-
-def sql_bucket(bounds: tuple[float, ...], width_bucket: int | None) -> int | None:
-    """The same index from SQL's width_bucket(-value, negated ascending bounds) (see spend_logs_totals.sql)."""
-    return None if width_bucket is None else len(bounds) - width_bucket
 
 
 def negated_bounds(bounds: tuple[float, ...]) -> list[float]:
@@ -123,11 +152,29 @@ def clean_row(row, skips: Skips, db_now_epoch: float | None = None) -> Observati
     error = errorclass.classify(row.normalized_error, row.error_code, row.error_class, row.error_hint) \
         if failed else ""
     return Observation(
-        dims=tuple(row.dims), status="failure" if failed else "success", error_class=error, requests=1,
+        day=row.day, first=row.start_epoch, dims=tuple(row.dims), status="failure" if failed else "success", error_class=error, requests=1,
         spend=exact(spend), input_tokens=tokens[0], output_tokens=tokens[1], cache_read_tokens=tokens[2],
         cache_creation_tokens=tokens[3], duration_bucket=dur_bucket,
         duration_sum=exact(duration) if dur_bucket is not None else ZERO, ttft_bucket=ttft_bucket,
         ttft_sum=exact(ttft) if ttft_bucket is not None else ZERO)
+
+
+@dataclass
+class _Members:
+    """The values of one dimension that keep their own series on one day."""
+
+    values: set
+    capacity: int  # slots for newcomers
+    newcomers: list = field(default_factory=list)  # admitted through those slots, in order
+
+    def admit(self, value: str) -> bool:
+        if value in self.values:
+            return True
+        if len(self.newcomers) < self.capacity:
+            self.values.add(value)
+            self.newcomers.append(value)
+            return True
+        return False
 
 
 class Ledger:
@@ -135,50 +182,51 @@ class Ledger:
         # a raw dimension's limit is the smallest limit among the labels it feeds
         self.limits = {dim: min((limits.get(lbl, 10**9) for lbl in LIMIT_OF[dim]), default=10**9)
                        for dim in RAW_DIMS}
-        self.members: dict[str, set[str]] = {dim: set() for dim in RAW_DIMS}
         self.totals: dict[tuple, Totals] = {}
         self.rows_counted = 0
         self.skips = Skips()
+        self._spend: dict[int, list[dict[str, Decimal]]] = {}  # day -> per dimension: value -> spend that day
+        self._members: dict[int, list[_Members]] = {}  # day -> per dimension
 
-    def seed(self, observations: list[Observation]) -> None:
-        """Admit the top values by spend (then requests, then name: deterministic) of each dimension."""
-        for i, dim in enumerate(RAW_DIMS):
-            spend: dict[str, Decimal] = {}
-            requests: dict[str, int] = {}
-            for obs in observations:
-                value = obs.dims[i]
-                spend[value] = _EXACT.add(spend.get(value, ZERO), obs.spend)
-                requests[value] = requests.get(value, 0) + obs.requests
-            ranked = sorted(spend, key=lambda v: (-spend[v], -requests[v], v))
-            self.members[dim].update(ranked[: self.limits[dim]])
-
-    def fold(self, dims: tuple) -> tuple:
+    def members(self, day: int) -> list[_Members]:
+        found = self._members.get(day)
+        if found is not None:
+            return found
+        before = self._members.get(day - 1)
         out = []
-        for dim, value in zip(RAW_DIMS, dims):
-            members = self.members[dim]
-            if value not in members:
-                if len(members) < self.limits[dim]:
-                    members.add(value)
-                else:
-                    value = OTHER
-            out.append(value)
-        return tuple(out)
+        for i, dim in enumerate(RAW_DIMS):
+            limit = self.limits[dim]
+            spend: dict[str, Decimal] = {}
+            for offset in RANKED_DAYS:
+                for value, amount in self._spend.get(day + offset, {}).get(i, {}).items():
+                    spend[value] = _EXACT.add(spend.get(value, ZERO), amount)
+            top = sorted(spend, key=lambda v: (-spend[v], v))[: limit - limit // 10]
+            m = _Members(set(top), limit - len(top))
+            for value in before[i].newcomers if before else ():
+                m.admit(value)
+            out.append(m)
+        self._members[day] = out
+        return out
 
-    def apply(self, obs: Observation) -> None:
-        key = self.fold(obs.dims) + (obs.status, obs.error_class)
+    def fold(self, day: int, dims: tuple) -> tuple:
+        members = self.members(day)
+        return tuple(value if members[i].admit(value) else OTHER for i, value in enumerate(dims))
+
+    def apply(self, day: int, dims: tuple, status: str, error_class: str, delta: "Totals | Observation") -> None:
+        key = self.fold(day, dims) + (status, error_class)
         t = self.totals.get(key)
         if t is None:
             t = self.totals[key] = Totals()
-        t.requests += obs.requests
-        t.spend = _EXACT.add(t.spend, obs.spend)
-        t.input_tokens += obs.input_tokens
-        t.output_tokens += obs.output_tokens
-        t.cache_read_tokens += obs.cache_read_tokens
-        t.cache_creation_tokens += obs.cache_creation_tokens
-        if obs.duration_bucket is not None:
-            t.duration[obs.duration_bucket] += obs.requests
-            t.duration_sum = _EXACT.add(t.duration_sum, obs.duration_sum)
-        if obs.ttft_bucket is not None:
-            t.ttft[obs.ttft_bucket] += obs.requests
-            t.ttft_sum = _EXACT.add(t.ttft_sum, obs.ttft_sum)
-        self.rows_counted += obs.requests
+        t.add(delta)
+        self.rows_counted += delta.requests
+        spend = self._spend.setdefault(day, {})
+        for i, value in enumerate(dims):
+            per_value = spend.setdefault(i, {})
+            per_value[value] = _EXACT.add(per_value.get(value, ZERO), delta.spend)
+
+    def forget_before(self, day: int) -> None:
+        """Drop what no day from `day` on needs (rows of earlier days are never applied again)."""
+        for d in [d for d in self._spend if d < day + RANKED_DAYS.start]:
+            del self._spend[d]
+        for d in [d for d in self._members if d < day - 1]:
+            del self._members[d]

@@ -6,7 +6,7 @@
 --   those fields, or return '' / NULL)
 -- Output labels: requested_model, model, api_provider, api_key, team, user, end_user, status,
 --   normalized_error, error_code, error_class, error_hint
--- Output values: request_id, start_time, spend, input_tokens, output_tokens, cache_read_tokens,
+-- Output values: request_id, start_time, minute, day (Unix minute and day of startTime), spend, input_tokens, output_tokens, cache_read_tokens,
 --   cache_creation_tokens, duration (s), ttft (s, only where completionStartTime differs from endTime), db_now
 -- Tables: LiteLLM_SpendLogs (metadata is read only for failed rows, and for rows older than `status`)
 -- Checked against: litellm-proxy-extras 0.4.110 (status since 20250508072103); index ("startTime", request_id)
@@ -16,6 +16,7 @@ FROM (
   SELECT s.request_id,
          s."startTime" AS start_time,
          floor(date_part('epoch', s."startTime") / 60)::bigint AS minute,
+         CASE WHEN isfinite(s."startTime") THEN floor(date_part('epoch', s."startTime") / 86400)::bigint END AS day,
          COALESCE(s.model_group, '') AS requested_model,
          COALESCE(s.model, '') AS model,
          COALESCE(s.custom_llm_provider, '') AS api_provider,
@@ -65,6 +66,7 @@ FROM (
                       THEN s.metadata->'usage_object' END AS uo) y
     WHERE :with_cache_tokens) u ON true
   -- end row block
-  WHERE s."startTime" >= :from_time AND s."startTime" < :to_time
+  WHERE (s."startTime", s.request_id) >= (:from_time, :from_id) AND s."startTime" < :to_time
 ) r
 ORDER BY r.start_time, r.request_id
+LIMIT :limit

@@ -7,19 +7,18 @@
 -- Binds: :before (timestamp), :with_user, :with_end_user, :with_cache_tokens (booleans),
 --   :neg_duration_bounds, :neg_ttft_bounds (float8[]: the negated histogram bounds, ascending; so that
 --   width_bucket counts bounds >= value, i.e. Prometheus' `le` buckets)
--- Output labels: requested_model, model, api_provider, api_key, team, user, end_user, status,
---   normalized_error, error_code, error_class, error_hint, duration_bucket, ttft_bucket
--- Output values: requests, spend, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens,
+-- Output labels: day (Unix day of startTime; NULL for -infinity), requested_model, model, api_provider,
+--   api_key, team, user, end_user, status, normalized_error, error_code, error_class, error_hint
+-- Output values: requests, first_start (epoch of the group's earliest startTime), spend, input_tokens,
+--   output_tokens, cache_read_tokens, cache_creation_tokens,
 --   duration_sum, ttft_sum, nonfinite_spend, negative_spend, negative_tokens, negative_duration,
---   nonfinite_duration
+--   nonfinite_duration, duration_w0 .. duration_w14 and ttft_w0 .. ttft_w11 (rows per width_bucket value)
 -- Tables: LiteLLM_SpendLogs (metadata is read only for failed rows, and for rows older than `status`)
 -- Checked against: litellm-proxy-extras 0.4.110 (status since 20250508072103)
-SELECT requested_model, model, api_provider, api_key, team, "user", end_user, status,
+SELECT day, requested_model, model, api_provider, api_key, team, "user", end_user, status,
        normalized_error, error_code, error_class, error_hint,
-       CASE WHEN duration >= 0 AND duration < 'Infinity' THEN width_bucket(-duration, :neg_duration_bounds) END
-         AS duration_bucket,  -- (NaN sorts above Infinity in PostgreSQL)
-       CASE WHEN ttft >= 0 AND ttft < 'Infinity' THEN width_bucket(-ttft, :neg_ttft_bounds) END AS ttft_bucket,
        count(*) AS requests,
+       min(date_part('epoch', start_time)) AS first_start,
        sum(CASE WHEN spend >= 0 AND spend < 'Infinity' THEN spend::numeric ELSE 0 END) AS spend,
        sum(greatest(input_tokens, 0)) AS input_tokens,
        sum(greatest(output_tokens, 0)) AS output_tokens,
@@ -32,12 +31,45 @@ SELECT requested_model, model, api_provider, api_key, team, "user", end_user, st
        sum((input_tokens < 0)::int + (output_tokens < 0)::int + (cache_read_tokens < 0)::int
            + (cache_creation_tokens < 0)::int) AS negative_tokens,
        count(*) FILTER (WHERE duration < 0) AS negative_duration,
-       count(*) FILTER (WHERE NOT (duration > '-Infinity' AND duration < 'Infinity')) AS nonfinite_duration
+       count(*) FILTER (WHERE NOT (duration > '-Infinity' AND duration < 'Infinity')) AS nonfinite_duration,
+       -- histogram buckets as columns (width_bucket values 0 .. len(bounds); tests/test_sql.py checks the count)
+       count(*) FILTER (WHERE duration_bucket = 0) AS duration_w0,
+       count(*) FILTER (WHERE duration_bucket = 1) AS duration_w1,
+       count(*) FILTER (WHERE duration_bucket = 2) AS duration_w2,
+       count(*) FILTER (WHERE duration_bucket = 3) AS duration_w3,
+       count(*) FILTER (WHERE duration_bucket = 4) AS duration_w4,
+       count(*) FILTER (WHERE duration_bucket = 5) AS duration_w5,
+       count(*) FILTER (WHERE duration_bucket = 6) AS duration_w6,
+       count(*) FILTER (WHERE duration_bucket = 7) AS duration_w7,
+       count(*) FILTER (WHERE duration_bucket = 8) AS duration_w8,
+       count(*) FILTER (WHERE duration_bucket = 9) AS duration_w9,
+       count(*) FILTER (WHERE duration_bucket = 10) AS duration_w10,
+       count(*) FILTER (WHERE duration_bucket = 11) AS duration_w11,
+       count(*) FILTER (WHERE duration_bucket = 12) AS duration_w12,
+       count(*) FILTER (WHERE duration_bucket = 13) AS duration_w13,
+       count(*) FILTER (WHERE duration_bucket = 14) AS duration_w14,
+       count(*) FILTER (WHERE ttft_bucket = 0) AS ttft_w0,
+       count(*) FILTER (WHERE ttft_bucket = 1) AS ttft_w1,
+       count(*) FILTER (WHERE ttft_bucket = 2) AS ttft_w2,
+       count(*) FILTER (WHERE ttft_bucket = 3) AS ttft_w3,
+       count(*) FILTER (WHERE ttft_bucket = 4) AS ttft_w4,
+       count(*) FILTER (WHERE ttft_bucket = 5) AS ttft_w5,
+       count(*) FILTER (WHERE ttft_bucket = 6) AS ttft_w6,
+       count(*) FILTER (WHERE ttft_bucket = 7) AS ttft_w7,
+       count(*) FILTER (WHERE ttft_bucket = 8) AS ttft_w8,
+       count(*) FILTER (WHERE ttft_bucket = 9) AS ttft_w9,
+       count(*) FILTER (WHERE ttft_bucket = 10) AS ttft_w10,
+       count(*) FILTER (WHERE ttft_bucket = 11) AS ttft_w11
+FROM (SELECT b.*,
+       CASE WHEN duration >= 0 AND duration < 'Infinity' THEN width_bucket(-duration, :neg_duration_bounds) END
+         AS duration_bucket,  -- (NaN sorts above Infinity in PostgreSQL)
+       CASE WHEN ttft >= 0 AND ttft < 'Infinity' THEN width_bucket(-ttft, :neg_ttft_bounds) END AS ttft_bucket
 FROM (
   -- row block: keep identical in spend_logs_rows*.sql and spend_logs_totals*.sql (tests/test_sql.py checks)
   SELECT s.request_id,
          s."startTime" AS start_time,
          floor(date_part('epoch', s."startTime") / 60)::bigint AS minute,
+         CASE WHEN isfinite(s."startTime") THEN floor(date_part('epoch', s."startTime") / 86400)::bigint END AS day,
          COALESCE(s.model_group, '') AS requested_model,
          COALESCE(s.model, '') AS model,
          COALESCE(s.custom_llm_provider, '') AS api_provider,
@@ -88,6 +120,6 @@ FROM (
     WHERE :with_cache_tokens) u ON true
   -- end row block
   WHERE s."startTime" < :before
-) r
-GROUP BY requested_model, model, api_provider, api_key, team, "user", end_user, status,
-         normalized_error, error_code, error_class, error_hint, duration_bucket, ttft_bucket
+) b) r
+GROUP BY day, requested_model, model, api_provider, api_key, team, "user", end_user, status,
+         normalized_error, error_code, error_class, error_hint

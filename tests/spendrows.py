@@ -40,11 +40,14 @@ def failure(start: datetime | None = None, normalized: str | None = "429_RATE_LI
                error=error, **kw)
 
 
-def insert(db, rows: list[dict], status_column: bool = True) -> None:
+def insert(db, rows: list[dict], status_column: bool = True, track_counts: bool = True) -> None:
+    """Insert rows; track_counts=False keeps them out of PostgreSQL's statistics (as if unflushed)."""
     columns = [c for c in rows[0] if status_column or c != "status"]
     quoted = ", ".join(f'"{c}"' for c in columns)
     placeholders = ", ".join(["%s"] * len(columns))
     with db.connect() as conn:
+        if not track_counts:
+            conn.execute("SET track_counts = off")
         with conn.cursor() as cur:
             cur.executemany(
                 f'INSERT INTO "LiteLLM_SpendLogs" ({quoted}) VALUES ({placeholders})',

@@ -12,7 +12,7 @@ import pytest
 import spendrows
 from conftest import require_binary
 from conftest import FIXTURES
-from helpers import by, exporter_for, samples, scrape, total
+from helpers import by, exporter_for, samples, scrape, total, wait_for
 from spendrows import NOW, failure, insert, row
 
 from exporter.refresher import Refresher
@@ -260,3 +260,87 @@ def test_hostile_values_are_clamped_and_counted(litellm_db):
     assert skipped == {"nonfinite_spend": 3, "negative_spend": 1, "negative_tokens": 1, "negative_duration": 1,
                        "future_start_time": 1}
     assert total(s, "litellm_db_errors_total", error_class="UNCLASSIFIED") == 2
+
+
+# -- folding and replicas beyond the limits ------------------------------------------------------------
+
+def test_two_exporters_agree_beyond_the_limits(litellm_db):
+    """Which values keep their own series is decided per day from the rows, not from when an exporter started:
+    one started before twelve days of changing top spenders were written and one started after expose the
+    same series and values (here 5 model groups kept of 20)."""
+    def day_rows(days_ago: int) -> list[dict]:
+        out = []
+        for i in range(20):  # the ranking shifts every day
+            spend = ((i * 7 + days_ago * 3) % 20) / 10
+            out.append(row(NOW - timedelta(days=days_ago, minutes=i), model_group=f"m{i:02d}", spend=spend))
+        return out
+
+    limits = {"requested_model": 5}
+    insert(litellm_db, [r for d in range(12, 6, -1) for r in day_rows(d)])
+    first = exporter_for(litellm_db, metrics__limits=limits)
+    scrape(first)
+    for d in range(6, -1, -1):
+        insert(litellm_db, day_rows(d))
+        scrape(first)
+    insert(litellm_db, [row(NOW - timedelta(seconds=50), model_group="late", spend=0.7)])  # behind the cursor
+    scrape(first)
+    second = exporter_for(litellm_db, metrics__limits=limits)
+    scrape(second)
+    assert counter_lines(first) == counter_lines(second)
+    values = by(scrape(second), "litellm_db_spend_usd_total", "requested_model")
+    assert OTHER in values and 5 < len(values) <= 21  # members changed from day to day; ex-members kept
+    assert sum(values.values()) == pytest.approx(sum(t["spend"] for t in spendrows.ground_truth(litellm_db).values()))
+
+
+def test_a_new_top_spender_gets_its_own_series_from_the_ranking(litellm_db):
+    """Five steady values fill the limit; a new value spending the most is counted under __other__ until the
+    ranking (days d-8..d-2) sees it, then under its own series; totals stay exact."""
+    limits = {"requested_model": 5}
+    steady = [row(NOW - timedelta(days=d, hours=1), model_group=f"s{i}", spend=1.0) for d in range(9, 2, -1)
+              for i in range(5)]
+    big = [row(NOW - timedelta(days=d, hours=1), model_group="big", spend=10.0) for d in (2, 1, 0)]
+    insert(litellm_db, steady + big)
+    s = scrape(exporter_for(litellm_db, metrics__limits=limits))
+    values = by(s, "litellm_db_spend_usd_total", "requested_model")
+    assert values["big"] == pytest.approx(10.0)  # today's row only
+    assert values[OTHER] == pytest.approx(20.0)  # its rows of the two days before
+    assert sum(values.values()) == pytest.approx(35 * 1.0 + 30.0)
+
+
+# -- the census and PostgreSQL's insert counter -------------------------------------------------------
+
+def inserted(db) -> int:
+    with db.connect() as conn:
+        return conn.execute("SELECT pg_stat_get_tuples_inserted('\"LiteLLM_SpendLogs\"'::regclass)").fetchone()[0]
+
+
+def insert_and_wait(db, rows: list[dict]) -> None:
+    """Insert rows and wait until PostgreSQL's statistics show them (a backend flushes them when it ends)."""
+    before = inserted(db)
+    insert(db, rows)
+    wait_for(lambda: inserted(db) >= before + len(rows), timeout=15, what="insert statistics")
+
+
+def test_census_skipped_while_the_insert_counter_explains_every_row(litellm_db, monkeypatch):
+    from exporter import spendlogs
+
+    insert_and_wait(litellm_db, [row(NOW - timedelta(minutes=m)) for m in (30, 20, 10)])
+    ref = exporter_for(litellm_db)
+    scrape(ref)
+    source = ref.sources[0]
+    census_at = source.census_at
+    insert_and_wait(litellm_db, [row(NOW + timedelta(seconds=1))])  # after the cursor: no census needed
+    s = scrape(ref)
+    assert source.census_at == census_at
+    assert total(s, "litellm_db_requests_total") == 4
+    # a late row behind the cursor: the counter grew by more than the rows after the cursor -> census
+    insert_and_wait(litellm_db, [row(NOW - timedelta(minutes=5), spend=2.0)])
+    s = scrape(ref)
+    assert source.census_at != census_at and total(s, "litellm_db_requests_total") == 5
+    # a late row the statistics never see waits for the periodic census
+    insert(litellm_db, [row(NOW - timedelta(minutes=4), spend=3.0)], track_counts=False)
+    assert total(scrape(ref), "litellm_db_requests_total") == 5
+    monkeypatch.setattr(spendlogs, "CENSUS_MAX_AGE", 0.0)
+    s = scrape(ref)
+    assert total(s, "litellm_db_requests_total") == 6
+    assert_matches_ledger(litellm_db, s)

@@ -29,3 +29,16 @@ def test_row_blocks_are_identical():
 def test_nostatus_variants_never_name_the_status_column():
     for name in ("spend_logs_rows_nostatus", "spend_logs_totals_nostatus"):
         assert "s.status" not in sqlfiles.text(name)
+
+
+def test_the_aggregate_has_a_column_per_histogram_bucket():
+    """spend_logs_totals*.sql count each histogram bucket in its own column (width_bucket values 0..len)."""
+    import re
+
+    from exporter.spec import DURATION_BUCKETS, TTFT_BUCKETS
+
+    for name in ("spend_logs_totals", "spend_logs_totals_nostatus"):
+        text = sqlfiles.text(name)
+        for prefix, bounds in (("duration", DURATION_BUCKETS), ("ttft", TTFT_BUCKETS)):
+            found = re.findall(rf"FILTER \(WHERE {prefix}_bucket = (\d+)\) AS {prefix}_w(\d+)", text)
+            assert [(int(a), int(b)) for a, b in found] == [(w, w) for w in range(len(bounds) + 1)], (name, prefix)
