@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import psycopg
 import pytest
 import sqlalchemy as sa
@@ -109,23 +111,73 @@ def test_existing_role_keeps_its_attributes(litellm_db):
         litellm_db.execute(f"DROP ROLE {role}")
 
 
-def test_sql_script_for_dbas_gives_the_same_result(litellm_db):
-    role = f"exp_{litellm_db.name}"
-    text = roles.script([roles.Reader("exporter", role, 5, "60s", "dba-pass")], "public")
+def assert_grants(db, role: str, purpose: str) -> None:
+    """The role may SELECT exactly its manifest's columns (those that exist) and no forbidden one."""
+    for table, cols in grants.load(purpose).items():
+        if not db.scalar("SELECT to_regclass(%s) IS NOT NULL", (f'public."{table}"',)):
+            continue
+        for col in cols:
+            assert db.scalar("SELECT has_column_privilege(%s, %s, %s, 'SELECT')", (role, f'"{table}"', col)), \
+                (role, table, col)
+    granted = db.scalar(
+        "SELECT count(*) FROM information_schema.column_privileges WHERE grantee = %s AND privilege_type = 'SELECT'",
+        (role,))
+    wanted = db.scalar(
+        "SELECT count(*) FROM pg_attribute a JOIN jsonb_each(%s::jsonb) m(t, cols) "
+        "ON a.attrelid = to_regclass(format('public.%%I', m.t)) "
+        "WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attname IN (SELECT jsonb_array_elements_text(m.cols))",
+        (json.dumps(grants.load(purpose)),))
+    assert granted == wanted, (role, granted, wanted)  # and nothing else
+    for table, cols in grants.FORBIDDEN.items():
+        for col in cols:
+            assert not db.scalar("SELECT has_column_privilege(%s, %s, %s, 'SELECT')", (role, f'"{table}"', col))
+
+
+def run_script(db, text: str, check: bool = True):
+    """psql -v ON_ERROR_STOP=1 with the script on stdin, exactly as the README tells DBAs (no -1)."""
+    return db.pg.psql(db.name, input=text, check=check)
+
+
+def test_sql_script_for_dbas_runs_twice_and_after_an_online_apply(litellm_db):
+    db = litellm_db
+    exp, gra = f"exp_{db.name}", f"gra_{db.name}"
+    readers = [roles.Reader("exporter", exp, 5, "60s", "dba-pass"), roles.Reader("grafana", gra, 10, "30s", None)]
+    text = roles.script(readers, "public")
     assert "dba-pass" not in text and "SCRAM-SHA-256$4096:" in text
-    litellm_db.pg.psql(litellm_db.name, "-1", input=text)
+    assert text.count("BEGIN;") == 1 and text.rstrip().endswith("COMMIT;")  # one transaction of its own
+
+    def installed() -> None:
+        for reader in readers:
+            assert_grants(db, reader.name, reader.purpose)
+        with db.connect() as c:
+            assert c.execute("SELECT version_num FROM litellm_exporter.alembic_version").fetchall() == [("0001",)]
+            assert c.execute("SELECT role_name, purpose, created_by_us FROM litellm_exporter.managed_role "
+                             "ORDER BY purpose").fetchall() == [(exp, "exporter", True), (gra, "grafana", True)]
+
     try:
-        for table, cols in grants.load("exporter").items():
-            for col in cols:
-                assert litellm_db.scalar("SELECT has_column_privilege(%s, %s, %s, 'SELECT')",
-                                         (role, f'"{table}"', col)), (table, col)
-        assert not litellm_db.scalar("SELECT has_column_privilege(%s, '\"LiteLLM_SpendLogs\"', 'messages', "
-                                     "'SELECT')", (role,))
-        with psycopg.connect(host="127.0.0.1", port=litellm_db.pg.port, dbname=litellm_db.name, user=role,
+        run_script(db, text)  # a fresh database
+        installed()
+        run_script(db, text)  # the DBA re-runs it (e.g. after a LiteLLM upgrade)
+        installed()
+        with psycopg.connect(host="127.0.0.1", port=db.pg.port, dbname=db.name, user=exp,
                              password="dba-pass") as conn:  # the verifier works with the password
-            assert conn.execute("SELECT current_user").fetchone()[0] == role
+            assert conn.execute("SELECT current_user").fetchone()[0] == exp
+        roles.apply(make_url(db.url), readers, "public")  # the online apply accepts what the script left
+        installed()
+
+        remove_logins(db)
+        assert db.scalar("SELECT count(*) FROM pg_roles WHERE rolname IN (%s, %s)", (exp, gra)) == 0
+        roles.apply(make_url(db.url), readers, "public")  # online first ...
+        run_script(db, text)  # ... then the script
+        installed()
+
+        db.execute("INSERT INTO litellm_exporter.alembic_version VALUES ('9999')")  # a newer exporter's revision
+        proc = run_script(db, text, check=False)
+        assert proc.returncode != 0
+        assert "schema litellm_exporter is at revision 9999, which this script does not know" in proc.stderr
     finally:
-        remove_logins(litellm_db)
+        db.execute("DELETE FROM litellm_exporter.alembic_version WHERE version_num = '9999'")
+        remove_logins(db)
 
 
 def test_upgrade_safety_litellm_migrations_still_apply(make_litellm_db):
