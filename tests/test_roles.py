@@ -96,6 +96,67 @@ def test_apply_is_idempotent_and_remove_cleans_up(litellm_db):
     remove_logins(litellm_db)
 
 
+def test_roles_apply_as_the_table_owner_with_createrole_and_create_on_the_database(litellm_db):
+    """What the README says the admin needs short of a superuser: LiteLLM's table owner, CREATEROLE, CREATE on the db."""
+    db, admin = litellm_db, f"own_{litellm_db.name}"
+    readers = [roles.Reader("exporter", f"exp_{db.name}", 5, "60s", "r-Pa55"),
+               roles.Reader("grafana", f"gra_{db.name}", 5, "60s", "r-Pa55")]
+    db.execute(f"CREATE ROLE {admin} LOGIN CREATEROLE PASSWORD 'own-Pa55'")
+    db.execute("DO $$ DECLARE t record; BEGIN FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+               f"LOOP EXECUTE format('ALTER TABLE public.%I OWNER TO {admin}', t.tablename); END LOOP; END $$")
+    url = make_url(db.pg.url(db.name, user=admin, password="own-Pa55"))
+    try:
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied for database"):
+            roles.apply(url, readers, "public")  # CREATE SCHEMA litellm_exporter needs CREATE on the database
+        db.execute(f"GRANT CREATE ON DATABASE {db.name} TO {admin}")
+        roles.apply(url, readers, "public")
+        roles.apply(url, readers, "public")  # and again (re-applying names no attribute the admin lacks)
+        for reader in readers:
+            assert_grants(db, reader.name, reader.purpose)
+            assert db.scalar("SELECT rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls OR rolsuper "
+                             "FROM pg_roles WHERE rolname = %s", (reader.name,)) is False
+            url_r = db.pg.url(db.name, user=reader.name, password="r-Pa55")
+            proc = run_cli("check", "--reader", reader.purpose, env=clean_env(DATABASE_URL=url_r))
+            assert proc.returncode == 0, proc.stderr
+        roles.remove(url, "public")
+        assert db.scalar("SELECT count(*) FROM pg_roles WHERE rolname IN (%s, %s)", tuple(r.name for r in readers)) == 0
+    finally:
+        remove_logins(db)
+        db.execute(f"REASSIGN OWNED BY {admin} TO postgres")
+        db.execute(f"DROP OWNED BY {admin}")
+        db.execute(f"DROP ROLE {admin}")
+
+
+@pytest.mark.parametrize("purpose", ["exporter", "grafana"])
+def test_readers_can_create_temp_tables_until_temp_is_revoked_from_public(litellm_db, purpose):
+    """The README's caveat, reproduced: TEMP comes from PUBLIC's default privileges, not from our grants."""
+    login = make_login(litellm_db, purpose)
+    try:
+        with login_conn(litellm_db, login) as conn:
+            with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+                conn.execute("CREATE TEMP TABLE scratch (id int)")  # the role's read-only default stops it ...
+            conn.execute("SET default_transaction_read_only = off")
+            conn.execute("CREATE TEMP TABLE scratch (id int)")  # ... but the session may turn it off
+            conn.execute("INSERT INTO scratch VALUES (1)")
+        litellm_db.execute(f"REVOKE TEMP ON DATABASE {litellm_db.name} FROM PUBLIC")  # the README's command
+        with login_conn(litellm_db, login) as conn:
+            conn.execute("SET default_transaction_read_only = off")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="temporary tables"):
+                conn.execute("CREATE TEMP TABLE scratch (id int)")
+    finally:
+        remove_logins(litellm_db)
+
+
+def test_check_flags_create_on_schema_public_as_postgresql_14_grants_it(litellm_db, exporter_login):
+    """PostgreSQL 14 and older let PUBLIC create in schema public; check fails until that is revoked."""
+    litellm_db.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")  # the default before PostgreSQL 15
+    proc = run_cli("check", env=clean_env(DATABASE_URL=exporter_login.url))
+    assert proc.returncode == 1
+    assert f"role {exporter_login.role!r} can CREATE objects in schema 'public'" in proc.stderr
+    litellm_db.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")  # the README's command
+    assert run_cli("check", env=clean_env(DATABASE_URL=exporter_login.url)).returncode == 0
+
+
 def test_existing_role_keeps_its_attributes(litellm_db):
     """A role made elsewhere (e.g. a CloudNativePG managed role) gets grants, not attribute changes."""
     role = f"exp_{litellm_db.name}"
