@@ -577,6 +577,119 @@ def test_roles_job_sets_passwords_from_the_login_secrets_when_asked():
     assert env["LITELLM_GRAFANA_ROLE_PASSWORD"] == {"secretKeyRef": {"name": "litellm-grafana-db", "key": "password"}}
 
 
+# Hook events that run after the release's ordinary resources exist.
+AFTER_INSTALL = {"post-install", "post-upgrade", "test", "test-success"}
+
+
+def hook_of(doc: dict) -> tuple[set[str], int, set[str]]:
+    """(events, weight, delete policies) of a rendered object; no events for an ordinary resource."""
+    ann = doc["metadata"].get("annotations") or {}
+    split = lambda key: {v.strip() for v in ann.get(key, "").split(",") if v.strip()}  # noqa: E731
+    return split("helm.sh/hook"), int(ann.get("helm.sh/hook-weight", "0")), split("helm.sh/hook-delete-policy")
+
+
+def pod_references(spec: dict) -> set[tuple[str, str]]:
+    """(kind, name) of every ServiceAccount, ConfigMap and Secret a pod spec needs to start."""
+    refs = {("ServiceAccount", spec.get("serviceAccountName") or "default")}
+    refs |= {("Secret", s["name"]) for s in spec.get("imagePullSecrets", [])}
+    for v in spec.get("volumes", []):
+        sources = [v, *v.get("projected", {}).get("sources", [])]
+        refs |= {("ConfigMap", src["configMap"]["name"]) for src in sources if "configMap" in src}
+        refs |= {("Secret", src["secret"].get("secretName") or src["secret"]["name"]) for src in sources
+                 if "secret" in src}
+    for c in spec["containers"] + spec.get("initContainers", []):
+        for e in c.get("env", []):
+            ref = e.get("valueFrom", {})
+            refs |= {("Secret", ref["secretKeyRef"]["name"])} if "secretKeyRef" in ref else set()
+            refs |= {("ConfigMap", ref["configMapKeyRef"]["name"])} if "configMapKeyRef" in ref else set()
+        for e in c.get("envFrom", []):
+            refs |= {("Secret", e["secretRef"]["name"])} if "secretRef" in e else set()
+            refs |= {("ConfigMap", e["configMapRef"]["name"])} if "configMapRef" in e else set()
+    return refs
+
+
+def hook_dependency_problems(docs: list[dict]) -> list[str]:
+    """Objects a hook pod needs that the chart creates too late: an ordinary resource before the release's
+    resources exist, or a hook that is not of every one of the pod's events at a lower weight."""
+    created: dict[tuple[str, str, str], dict] = {}
+    for d in docs:
+        ns = d["metadata"].get("namespace", NAMESPACE)
+        created[(d["kind"], ns, d["metadata"]["name"])] = d
+        if d["kind"] == "ExternalSecret":  # ESO writes the Secret; it exists no earlier than its ExternalSecret
+            created[("Secret", ns, d["spec"]["target"].get("name") or d["metadata"]["name"])] = d
+    problems = []
+    for d in docs:
+        events, weight, _ = hook_of(d)
+        if not events or d["kind"] not in ("Pod", "Job"):
+            continue
+        spec = d["spec"] if d["kind"] == "Pod" else d["spec"]["template"]["spec"]
+        ns = d["metadata"].get("namespace", NAMESPACE)
+        for kind, name in sorted(pod_references(spec)):
+            obj = created.get((kind, ns, name))
+            if obj is None:
+                continue  # not the chart's: it must exist beforehand, whatever the order
+            obj_events, obj_weight, _ = hook_of(obj)
+            where = f"{d['kind']}/{d['metadata']['name']} ({','.join(sorted(events))}, weight {weight}) needs " \
+                    f"{kind} {name} from {obj['kind']}/{obj['metadata']['name']}"
+            if not obj_events:
+                if not events <= AFTER_INSTALL:
+                    problems.append(f"{where}, an ordinary resource, created only after the hook ran")
+            elif not events <= obj_events or obj_weight >= weight:
+                problems.append(f"{where}, a hook of {','.join(sorted(obj_events))} at weight {obj_weight}")
+    return problems
+
+
+HOOK_CASES = {f"scenario {name}": scenario(name) for name in SCENARIOS}
+HOOK_CASES["roles Job, chart's ServiceAccount"] = merged(MINIMAL, {"rolesJob": {"enabled": True,
+                                                                               "adminSecret": {"name": "admin"}}})
+HOOK_CASES["roles Job, existing ServiceAccount"] = merged(HOOK_CASES["roles Job, chart's ServiceAccount"], {
+    "serviceAccount": {"create": False, "name": "existing"}})
+
+
+@nodb
+@pytest.mark.parametrize("case", sorted(HOOK_CASES))
+def test_everything_a_hook_pod_refers_to_exists_before_it(case):
+    docs = documents(HOOK_CASES[case])
+    assert [d for d in docs if hook_of(d)[0] and d["kind"] in ("Pod", "Job")]  # some hook pod is checked
+    assert not hook_dependency_problems(docs)
+
+
+@nodb
+def test_the_hook_dependency_check_catches_the_chart_service_account_and_a_late_config_map():
+    docs = documents(HOOK_CASES["roles Job, chart's ServiceAccount"])
+    job = one(docs, "Job")
+    job["spec"]["template"]["spec"]["serviceAccountName"] = FULLNAME  # the chart's ordinary ServiceAccount
+    assert hook_dependency_problems(docs) == [
+        f"Job/{FULLNAME}-roles (pre-install,pre-upgrade, weight 0) needs ServiceAccount {FULLNAME} from "
+        f"ServiceAccount/{FULLNAME}, an ordinary resource, created only after the hook ran"]
+    job["spec"]["template"]["spec"]["serviceAccountName"] = f"{FULLNAME}-roles"
+    one(docs, "ConfigMap", f"{FULLNAME}-roles")["metadata"]["annotations"]["helm.sh/hook-weight"] = "0"
+    assert [p.split(" from ")[1] for p in hook_dependency_problems(docs)] == [
+        f"ConfigMap/{FULLNAME}-roles, a hook of pre-install,pre-upgrade at weight 0"]
+    test_pod = one(docs, "Pod")
+    test_pod["spec"]["volumes"].append({"name": "x", "configMap": {"name": f"{FULLNAME}-roles"}})
+    assert any(p.startswith(f"Pod/{FULLNAME}-test-metrics") for p in hook_dependency_problems(docs))
+
+
+@nodb
+def test_the_roles_job_runs_as_its_own_hook_service_account_removed_with_its_config_map():
+    docs = documents(HOOK_CASES["roles Job, chart's ServiceAccount"])
+    job = one(docs, "Job")
+    sa = one(docs, "ServiceAccount", f"{FULLNAME}-roles")
+    assert job["spec"]["template"]["spec"]["serviceAccountName"] == sa["metadata"]["name"]
+    assert sa["automountServiceAccountToken"] is False
+    for obj in (sa, one(docs, "ConfigMap", f"{FULLNAME}-roles")):
+        events, weight, policies = hook_of(obj)
+        assert events == {"pre-install", "pre-upgrade"} and weight == -5
+        assert policies == {"before-hook-creation", "hook-succeeded"}  # not left behind
+    assert one(docs, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"] == FULLNAME
+    existing = documents(HOOK_CASES["roles Job, existing ServiceAccount"])
+    assert not [d for d in existing if d["kind"] == "ServiceAccount"]
+    assert {w: s["serviceAccountName"] for w, s in pod_specs(existing)} == {
+        f"Deployment/{FULLNAME}": "existing", f"Job/{FULLNAME}-roles": "existing",
+        f"Pod/{FULLNAME}-test-metrics": "existing"}
+
+
 @nodb
 def test_external_secrets_the_job_reads_exist_before_it():
     docs = documents(scenario("eso"))
