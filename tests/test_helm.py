@@ -29,7 +29,8 @@ from conftest import require, require_binary
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "deploy" / "helm" / "litellm-spend-exporter"
 CRDS = Path(__file__).resolve().parent / "crds"
-SCENARIOS = ["defaults", "everything-on", "cnpg-managed-roles", "eso", "external-secret", "replicas-2"]
+SCENARIOS = ["defaults", "everything-on", "cnpg-managed-roles", "eso", "external-secret", "replicas-2",
+             "readme-minimal"]
 KUBE_VERSIONS = ["1.29", "1.30", "1.31", "1.32", "1.33"]
 CRD_GROUPS = ("monitoring.coreos.com", "external-secrets.io", "postgresql.cnpg.io")
 RELEASE, NAMESPACE = "lse", "litellm"
@@ -752,6 +753,44 @@ def test_notes_tell_the_next_step():
     assert "Next: declare the read-only logins" in text and "Next: grant the logins" in text
     assert "helm test lse -n litellm" in text
     assert "envValueFrom" in notes(merged(DATASOURCE, {"grafana": {"datasource": {"passwordFrom": "env"}}}))
+
+
+def readme_minimal_install() -> tuple[str, str]:
+    """The README's minimal values block and the shell block after it (Install on Kubernetes)."""
+    text = (ROOT / "README.md").read_text()
+    rest = text[text.index("A minimal values file for a CNPG Cluster"):]
+    values = rest.split("```yaml\n", 1)[1].split("```", 1)[0]
+    shell = rest.split("```sh\n", 1)[1].split("```", 1)[0]
+    return values, shell
+
+
+@nodb
+def test_the_readme_minimal_values_are_the_tested_ci_file():
+    """The README's block is ci/readme-minimal-values.yaml byte for byte, so every scenario test covers it."""
+    values, _ = readme_minimal_install()
+    assert values == (CHART / "ci" / "readme-minimal-values.yaml").read_text()
+    docs = documents(scenario("readme-minimal"))
+    assert one(docs, "Job")["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
+
+
+@nodb
+def test_the_readme_and_the_notes_tell_the_user_to_create_every_managed_roles_secret():
+    text = notes(scenario("readme-minimal"))
+    block = text.split("  spec:\n", 1)[1].split("\n\n", 1)[0]
+    managed = {r["passwordSecret"]["name"]: r["name"]
+               for r in yaml.safe_load("spec:\n" + block)["spec"]["managed"]["roles"]}
+    assert managed == {"litellm-spend-exporter-db": "litellm_spend_exporter", "litellm-grafana-db": "litellm_grafana"}
+    _, shell = readme_minimal_install()
+    for source in (shell.replace("\\\n", " "), text.replace("\\\n", " ")):
+        created = dict(re.findall(r"create secret generic (\S+) --type=kubernetes.io/basic-auth\s+"
+                                  r"--from-literal=username=(\S+)", source))
+        assert created == managed
+    assert "set roles.grafana.enabled=false instead of providing litellm-grafana-db" in text
+    assert "roles: {grafana: {enabled: false}}" in (ROOT / "README.md").read_text()
+    without = notes(merged(scenario("readme-minimal"), {"roles": {"grafana": {"enabled": False}}}))
+    assert "litellm-grafana-db" not in without and "create secret generic litellm-spend-exporter-db" in without
+    eso = notes(scenario("eso"))
+    assert "litellm-grafana-db: written by its ExternalSecret" in eso and "create secret generic" not in eso
 
 
 # -- bad values fail with a message ------------------------------------------------------------------------
