@@ -747,6 +747,35 @@ def test_network_policy_allows_only_prometheus_in_and_postgres_and_dns_out():
     assert {p["port"] for p in dns["ports"]} == {53}
 
 
+NP_ON = merged(MINIMAL, {"networkPolicy": {"enabled": True}})
+
+
+@nodb
+@pytest.mark.parametrize("database, named", [
+    ({"host": "pg.example.internal"}, "the database is database.host pg.example.internal"),
+    ({"existingSecret": {"urlKey": "DATABASE_URL"}}, "the database is the URL in database.existingSecret.urlKey"),
+])
+def test_network_policy_refuses_to_guess_the_database_pods_of_a_non_cnpg_database(database, named):
+    values = merged(NP_ON, {"database": database})
+    message = render_error(values)
+    assert named in message and "would cut the exporter off" in message
+    assert "set networkPolicy.postgres.podSelector" in message and "networkPolicy.extraEgress" in message
+    pods = {"matchLabels": {"app": "postgres"}}
+    np = one(documents(merged(values, {"networkPolicy": {"postgres": {"podSelector": pods}}})), "NetworkPolicy")
+    assert np["spec"]["egress"][0]["to"][0]["podSelector"] == pods
+    rule = {"to": [{"ipBlock": {"cidr": "10.0.0.5/32"}}], "ports": [{"port": 5432, "protocol": "TCP"}]}
+    np = one(documents(merged(values, {"networkPolicy": {"extraEgress": [rule]}})), "NetworkPolicy")
+    assert [e["ports"][0]["port"] for e in np["spec"]["egress"]] == [53, 5432]  # DNS and the ipBlock, no CNPG rule
+    assert np["spec"]["egress"][-1] == rule
+    assert "cnpg.io/cluster" not in json.dumps(np)
+
+
+@nodb
+def test_network_policy_selects_the_cnpg_pods_without_being_told():
+    np = one(documents(NP_ON), "NetworkPolicy")["spec"]
+    assert np["egress"][0]["to"][0]["podSelector"] == {"matchLabels": {"cnpg.io/cluster": "litellm-pg"}}
+
+
 @nodb
 def test_notes_tell_the_next_step():
     text = notes(MINIMAL)
