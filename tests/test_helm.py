@@ -157,11 +157,24 @@ def crd_schema(api_version: str, kind: str) -> dict:
     return {**doc["openAPIV3Schema"], "definitions": doc.get("definitions", {})}
 
 
+def _list_map_keys(validator, keys, instance, schema):
+    """x-kubernetes-list-map-keys: the API server rejects two items of a list-map with the same keys."""
+    if not validator.is_type(instance, "array"):
+        return
+    seen = set()
+    for item in instance:
+        key = tuple(item.get(k) for k in keys) if isinstance(item, dict) else (item,)
+        if key in seen:
+            import jsonschema
+            yield jsonschema.ValidationError(f"duplicate entry for key {dict(zip(keys, key))}")
+        seen.add(key)
+
+
 def validate_crd(doc: dict) -> None:
     import jsonschema
 
-    errors = sorted(jsonschema.Draft7Validator(crd_schema(doc["apiVersion"], doc["kind"])).iter_errors(doc),
-                    key=lambda e: list(e.path))
+    validator = jsonschema.validators.extend(jsonschema.Draft7Validator, {"x-kubernetes-list-map-keys": _list_map_keys})
+    errors = sorted(validator(crd_schema(doc["apiVersion"], doc["kind"])).iter_errors(doc), key=lambda e: list(e.path))
     assert not errors, [f"{doc['kind']}/{doc['metadata']['name']} at {'.'.join(map(str, e.path))}: {e.message}"
                         for e in errors]
 
@@ -185,6 +198,31 @@ def test_the_vendored_crd_schemas_reject_what_the_api_server_would():
     bad["spec"]["endpoints"][0]["interval"] = "30 seconds"
     with pytest.raises(AssertionError, match="does not match"):
         validate_crd(bad)
+
+
+@nodb
+def test_the_vendored_prometheusrule_schema_rejects_what_upstream_does_for_the_fields_the_chart_emits():
+    rule = one(documents(merged(MINIMAL, {"prometheusRule": {"enabled": True}})), "PrometheusRule")
+    validate_crd(rule)
+    emitted = {k for g in rule["spec"]["groups"] for r in g["rules"] for k in r} | \
+        {k for g in rule["spec"]["groups"] for k in g}
+    assert emitted == {"name", "rules", "alert", "expr", "for", "labels", "annotations"}
+
+    def rejected(change, match: str) -> None:
+        bad = copy.deepcopy(rule)
+        change(bad["spec"]["groups"])
+        with pytest.raises(AssertionError, match=match):
+            validate_crd(bad)
+
+    rejected(lambda gs: gs.append(copy.deepcopy(gs[0])), "duplicate entry for key")  # list-map keyed by name
+    rejected(lambda gs: gs[0].update(name=""), "should be non-empty")
+    rejected(lambda gs: gs[0].pop("name"), "'name' is a required property")
+    rejected(lambda gs: gs[0]["rules"][0].pop("expr"), "'expr' is a required property")
+    rejected(lambda gs: gs[0]["rules"][0].update({"for": "5 minutes"}), "does not match")
+    rejected(lambda gs: gs[0]["rules"][0]["labels"].update(team=1), "is not of type 'string'")
+    rejected(lambda gs: gs[0]["rules"][0]["annotations"].update(summary=None), "is not of type 'string'")
+    rejected(lambda gs: gs[0]["rules"][0].update(keep_firing_for=""), "should be non-empty")
+    rejected(lambda gs: gs[0]["rules"][0].update(forr="5m"), "forr")
 
 
 @nodb
