@@ -50,7 +50,8 @@ def test_reader_reads_exactly_its_columns_and_writes_nothing(litellm_db, purpose
             denied = ['SELECT messages FROM "LiteLLM_SpendLogs"', 'SELECT response FROM "LiteLLM_SpendLogs"',
                       'SELECT proxy_server_request FROM "LiteLLM_SpendLogs"', 'SELECT * FROM "LiteLLM_SpendLogs"',
                       'SELECT password FROM "LiteLLM_UserTable"', 'SELECT * FROM "LiteLLM_Config"',
-                      'SELECT * FROM "LiteLLM_CredentialsTable"', 'SELECT litellm_params FROM "LiteLLM_ProxyModelTable"']
+                      'SELECT * FROM "LiteLLM_CredentialsTable"',
+                      'SELECT litellm_params FROM "LiteLLM_ProxyModelTable"']
             for statement in denied:
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     conn.execute(statement)
@@ -97,7 +98,7 @@ def test_apply_is_idempotent_and_remove_cleans_up(litellm_db):
 
 
 def test_roles_apply_as_the_table_owner_with_createrole_and_create_on_the_database(litellm_db):
-    """What the README says the admin needs short of a superuser: LiteLLM's table owner, CREATEROLE, CREATE on the db."""
+    """The README's admin short of a superuser: LiteLLM's table owner with CREATEROLE and CREATE on the database."""
     db, admin = litellm_db, f"own_{litellm_db.name}"
     readers = [roles.Reader("exporter", f"exp_{db.name}", 5, "60s", "r-Pa55"),
                roles.Reader("grafana", f"gra_{db.name}", 5, "60s", "r-Pa55")]
@@ -249,7 +250,8 @@ def test_upgrade_safety_litellm_migrations_still_apply(make_litellm_db):
     old_point = "20250425182129"  # before SpendLogs.status, the Daily team/org/end-user tables, ...
     db = make_litellm_db(upto=old_point)
     exporter, grafana = make_login(db), make_login(db, "grafana")
-    readers = [roles.Reader("exporter", exporter.role, 5, "60s", None), roles.Reader("grafana", grafana.role, 5, "60s", None)]
+    readers = [roles.Reader("exporter", exporter.role, 5, "60s", None),
+               roles.Reader("grafana", grafana.role, 5, "60s", None)]
 
     def exists(table: str, column: str) -> bool:
         return db.scalar("SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s "
@@ -321,7 +323,8 @@ def test_check_fails_for_a_role_that_can_read_credentials_or_prompts(litellm_db,
     for grant, shown in [('SELECT ON "LiteLLM_Config"', "LiteLLM_Config.param_name"),
                          ('SELECT (credential_values) ON "LiteLLM_CredentialsTable"',
                           "LiteLLM_CredentialsTable.credential_values"),
-                         ('SELECT (litellm_params) ON "LiteLLM_ProxyModelTable"', "LiteLLM_ProxyModelTable.litellm_params"),
+                         ('SELECT (litellm_params) ON "LiteLLM_ProxyModelTable"',
+                          "LiteLLM_ProxyModelTable.litellm_params"),
                          ('SELECT (messages) ON "LiteLLM_SpendLogs"', "LiteLLM_SpendLogs.messages")]:
         litellm_db.execute(f'GRANT {grant} TO "{role}"')
         try:
