@@ -8,11 +8,13 @@ import sqlalchemy as sa
 
 from exporter import db, grants, schema
 from exporter.config import Config
-from exporter.grants import FORBIDDEN
+
+# What each reader's login is for, in messages.
+READS = {"exporter": "the exporter reads", "grafana": "the Grafana dashboards read"}
 
 
-def inspect(cfg: Config) -> tuple[dict, list[str]]:
-    """(facts, problems) about the configured database, through the exporter's own read-only engine."""
+def inspect(cfg: Config, reader: str = "exporter") -> tuple[dict, list[str]]:
+    """(facts, problems) about the configured database and login, against the grant manifest of `reader`."""
     engine = db.create_engine(cfg.database)
     try:
         with db.snapshot(engine) as conn:
@@ -23,20 +25,21 @@ def inspect(cfg: Config) -> tuple[dict, list[str]]:
             caps = schema.detect(conn, cfg.database.db_schema)
     finally:
         engine.dispose()
-    needed = [(t, c) for t, cols in grants.load("exporter").items() for c in cols if caps.has(t, c)]
-    forbidden = sorted(f"{t}.{c}" for t, cols in FORBIDDEN.items() for c in cols if (t, c) in caps.readable)
+    manifest = grants.load(reader)
+    needed = [(t, c) for t, cols in manifest.items() for c in cols if caps.has(t, c)]
+    secret = sorted(f"{t}.{c}" for t, c in caps.readable if grants.forbidden(t, c))
     lacking = sorted(f"{t}.{c}" for t, c in needed if (t, c) not in caps.readable)
-    extra = sorted(f"{t}.{c}" for t, c in caps.readable if t not in grants.load("exporter")
-                   or c not in grants.load("exporter")[t])
+    extra = sorted(f"{t}.{c}" for t, c in caps.readable if c not in manifest.get(t, ()))
     facts = {
         "database": db.target(engine.url),
         "role": row.role,
+        "reader": reader,
         "server_version": row.server_version,
         "session_read_only": row.read_only == "on",
         "can_write": sorted(caps.writable) or False,
         "reads_needed_columns": f"{len(needed) - len(lacking)} of {len(needed)}",
         "reads_other_columns": len(extra),
-        "reads_prompt_columns": forbidden or False,
+        "reads_secret_columns": _shown(secret) if secret else False,
         **caps.summary(),
     }
     problems = []
@@ -46,28 +49,32 @@ def inspect(cfg: Config) -> tuple[dict, list[str]]:
         return facts, problems
     problems.extend(caps.missing_required())
     problems.extend(schema.write_risks(caps))
-    if forbidden:
-        problems.append(f"role {row.role!r} can read prompt/response/secret columns: {', '.join(forbidden)}; "
+    if secret:
+        problems.append(f"role {row.role!r} can read prompt/response/secret columns: {_shown(secret)}; "
                         "use a role with column grants (`litellm-spend-exporter roles apply`)")
     if lacking:
-        shown = ", ".join(lacking[:6]) + (f" and {len(lacking) - 6} more" if len(lacking) > 6 else "")
-        problems.append(f"role {row.role!r} lacks SELECT on {len(lacking)} column(s) the exporter reads: {shown}; "
-                        "re-run `litellm-spend-exporter roles apply`")
+        problems.append(f"role {row.role!r} lacks SELECT on {len(lacking)} column(s) {READS[reader]}: "
+                        f"{_shown(lacking)}; re-run `litellm-spend-exporter roles apply`"
+                        + ("" if reader == "grafana" else " (or pass --reader grafana for the Grafana login)"))
     return facts, problems
 
 
-def run(cfg: Config) -> int:
-    facts, problems = inspect(cfg)
+def _shown(items: list[str], limit: int = 6) -> str:
+    return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def run(cfg: Config, reader: str = "exporter") -> int:
+    facts, problems = inspect(cfg, reader)
     width = max(len(k) for k in facts)
     for key, value in facts.items():
         if isinstance(value, bool):
             value = "yes" if value else "no"
         elif isinstance(value, list):
-            shown = ", ".join(value[:6]) + (f" and {len(value) - 6} more" if len(value) > 6 else "")
-            value = shown or "(none)"
+            value = _shown(value) or "(none)"
         print(f"{key:<{width}}  {value}")
     for problem in problems:
         print(f"FAIL {problem}", file=sys.stderr)
     if not problems:
-        print("OK: the exporter can read this LiteLLM database")
+        print(f"OK: the {'exporter' if reader == 'exporter' else 'Grafana datasource'} can read this LiteLLM "
+              "database")
     return 1 if problems else 0

@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Connect, report the detected LiteLLM schema capabilities, exit non-zero "
                                        "when something required is missing.")
     _common(check)
+    check.add_argument("--reader", dest="check_reader", choices=["exporter", "grafana"], default="exporter",
+                       help="whose grants to verify the login against: exporter (default, sql/grants/exporter.json) "
+                            "or grafana (the dashboards' datasource login, sql/grants/grafana.json)")
 
     demo = sub.add_parser("demo", help="run the exporter on an embedded PostgreSQL with demo data", epilog=EPILOG,
                           description="Start a private PostgreSQL with LiteLLM's real schema and generated demo "
@@ -165,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             return serve(cfg, dump=args.serve_dump)
         if args.command == "check":
             from exporter.check import run
-            return run(cfg)
+            return run(cfg, args.check_reader)
         if args.command == "dashboards":
             from dashboards.build import run
             return run(args.dashboards_output)

@@ -16,11 +16,18 @@ import sqlalchemy as sa
 
 from exporter import sqlfiles
 
-# Never granted to any reader, whatever a query says.
+# Never granted to any reader, whatever a query says: prompts and responses, password hashes, and credentials
+# (provider API keys live in ProxyModelTable.litellm_params, CredentialsTable and Config's general settings).
 FORBIDDEN = {
     "LiteLLM_SpendLogs": {"messages", "response", "proxy_server_request"},
     "LiteLLM_UserTable": {"password"},
+    "LiteLLM_ProxyModelTable": {"litellm_params"},
 }
+FORBIDDEN_TABLES = {"LiteLLM_Config", "LiteLLM_CredentialsTable"}  # every column, including ones LiteLLM adds
+
+
+def forbidden(table: str, column: str) -> bool:
+    return table in FORBIDDEN_TABLES or column in FORBIDDEN.get(table, ())
 # SQL files per reader: exporter queries (and the audit's), and the Grafana dashboards' panels.
 CATALOG_ONLY = {"schema_columns", "role_info"}  # read pg_catalog, which every role may
 READERS = {
@@ -73,10 +80,10 @@ def manifest(conn: sa.Connection, reader: str, render=None) -> dict[str, list[st
         cols = conn.execute(sa.text(
             "SELECT attname FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) AND attnum > 0 "
             "AND NOT attisdropped"), {"t": f'"{table}"'}).scalars()
-        candidates[table] = set(cols) - FORBIDDEN.get(table, set())
+        candidates[table] = {c for c in cols if not forbidden(table, c)}
     out = _minimize(conn, texts, candidates)
     for table, cols in out.items():
-        leaked = cols & FORBIDDEN.get(table, set())
+        leaked = {c for c in cols if forbidden(table, c)}
         if leaked:
             raise ValueError(f"{reader} SQL reads forbidden columns {sorted(leaked)} of {table}")
     return {t: sorted(c) for t, c in sorted(out.items())}
@@ -114,7 +121,7 @@ def _minimize(conn: sa.Connection, texts: list[str], candidates: dict[str, set[s
         for table, cols in candidates.items():
             if not all_plan(table):
                 raise ValueError(f"the SQL reads columns of {table} no reader may have (prompts, responses, "
-                                 "password hashes)")
+                                 "password hashes, credentials)")
         needed: dict[str, set[str]] = {}
         for table, cols in sorted(candidates.items()):
             for col in sorted(cols):

@@ -21,6 +21,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
 from exporter import grants, sqlfiles
@@ -133,10 +136,25 @@ def remove(admin_url: URL, schema: str) -> list[str]:
 
 
 def script(readers: list[Reader], schema: str) -> str:
-    """The same work as SQL for a DBA to review and run (psql -v ON_ERROR_STOP=1 -1 -f ...)."""
+    """The same work as SQL for a DBA to review and run with `psql -v ON_ERROR_STOP=1 -f FILE`.
+
+    One transaction (its own BEGIN and COMMIT: run it without `psql -1`), and safe to run again: on a fresh
+    database, after itself, and before or after the online `roles apply`. Alembic's own offline output cannot be
+    re-run (it always creates the version table and inserts the first revision), so the bookkeeping here is ours
+    (sql/admin/offline_version_*.sql) and every migration is written to be idempotent.
+    """
+    revisions = _revisions()
     out = io.StringIO()
-    out.write("-- litellm-spend-exporter: read-only roles (review, then run in one transaction)\nBEGIN;\n")
-    command.upgrade(_alembic(output=out), "head", sql=True)
+    out.write("-- litellm-spend-exporter: read-only roles. Review, then run once or again (it is idempotent):\n"
+              "--   psql -v ON_ERROR_STOP=1 -f roles.sql      (no -1: the script is one transaction itself)\n"
+              "BEGIN;\n")
+    out.write(f"SELECT set_config('litellm_exporter.revisions', {_literal(','.join(r.revision for r in revisions))}"
+              ", true);\n")
+    out.write(sqlfiles.text("admin/offline_version_check"))
+    for rev in revisions:
+        out.write(f"\n-- migration {rev.revision}: {rev.doc}\n")
+        out.write(_migration_sql(rev))
+    out.write(sqlfiles.text("admin/offline_version_stamp"))
     for reader in readers:
         out.write(f"\n-- reader: {reader.purpose}\n")
         for name, value in _settings(reader, schema).items():
@@ -144,6 +162,21 @@ def script(readers: list[Reader], schema: str) -> str:
         out.write(sqlfiles.text("admin/sync_role"))
     out.write("\nCOMMIT;\n")
     return out.getvalue()
+
+
+def _revisions() -> list:
+    """Our migration scripts, oldest first."""
+    return list(reversed(list(ScriptDirectory.from_config(_alembic()).walk_revisions())))
+
+
+def _migration_sql(rev) -> str:
+    """One migration's upgrade() as SQL text, without alembic's version-table statements."""
+    buf = io.StringIO()
+    ctx = MigrationContext.configure(dialect_name="postgresql",
+                                     opts={"as_sql": True, "output_buffer": buf, "literal_binds": True})
+    with Operations.context(ctx):
+        rev.module.upgrade()
+    return buf.getvalue()
 
 
 def _literal(value: str) -> str:

@@ -29,7 +29,8 @@ from conftest import require, require_binary
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "deploy" / "helm" / "litellm-spend-exporter"
 CRDS = Path(__file__).resolve().parent / "crds"
-SCENARIOS = ["defaults", "everything-on", "cnpg-managed-roles", "eso", "external-secret", "replicas-2"]
+SCENARIOS = ["defaults", "everything-on", "cnpg-managed-roles", "eso", "external-secret", "replicas-2",
+             "readme-minimal"]
 KUBE_VERSIONS = ["1.29", "1.30", "1.31", "1.32", "1.33"]
 CRD_GROUPS = ("monitoring.coreos.com", "external-secrets.io", "postgresql.cnpg.io")
 RELEASE, NAMESPACE = "lse", "litellm"
@@ -156,11 +157,24 @@ def crd_schema(api_version: str, kind: str) -> dict:
     return {**doc["openAPIV3Schema"], "definitions": doc.get("definitions", {})}
 
 
+def _list_map_keys(validator, keys, instance, schema):
+    """x-kubernetes-list-map-keys: the API server rejects two items of a list-map with the same keys."""
+    if not validator.is_type(instance, "array"):
+        return
+    seen = set()
+    for item in instance:
+        key = tuple(item.get(k) for k in keys) if isinstance(item, dict) else (item,)
+        if key in seen:
+            import jsonschema
+            yield jsonschema.ValidationError(f"duplicate entry for key {dict(zip(keys, key))}")
+        seen.add(key)
+
+
 def validate_crd(doc: dict) -> None:
     import jsonschema
 
-    errors = sorted(jsonschema.Draft7Validator(crd_schema(doc["apiVersion"], doc["kind"])).iter_errors(doc),
-                    key=lambda e: list(e.path))
+    validator = jsonschema.validators.extend(jsonschema.Draft7Validator, {"x-kubernetes-list-map-keys": _list_map_keys})
+    errors = sorted(validator(crd_schema(doc["apiVersion"], doc["kind"])).iter_errors(doc), key=lambda e: list(e.path))
     assert not errors, [f"{doc['kind']}/{doc['metadata']['name']} at {'.'.join(map(str, e.path))}: {e.message}"
                         for e in errors]
 
@@ -184,6 +198,31 @@ def test_the_vendored_crd_schemas_reject_what_the_api_server_would():
     bad["spec"]["endpoints"][0]["interval"] = "30 seconds"
     with pytest.raises(AssertionError, match="does not match"):
         validate_crd(bad)
+
+
+@nodb
+def test_the_vendored_prometheusrule_schema_rejects_what_upstream_does_for_the_fields_the_chart_emits():
+    rule = one(documents(merged(MINIMAL, {"prometheusRule": {"enabled": True}})), "PrometheusRule")
+    validate_crd(rule)
+    emitted = {k for g in rule["spec"]["groups"] for r in g["rules"] for k in r} | \
+        {k for g in rule["spec"]["groups"] for k in g}
+    assert emitted == {"name", "rules", "alert", "expr", "for", "labels", "annotations"}
+
+    def rejected(change, match: str) -> None:
+        bad = copy.deepcopy(rule)
+        change(bad["spec"]["groups"])
+        with pytest.raises(AssertionError, match=match):
+            validate_crd(bad)
+
+    rejected(lambda gs: gs.append(copy.deepcopy(gs[0])), "duplicate entry for key")  # list-map keyed by name
+    rejected(lambda gs: gs[0].update(name=""), "should be non-empty")
+    rejected(lambda gs: gs[0].pop("name"), "'name' is a required property")
+    rejected(lambda gs: gs[0]["rules"][0].pop("expr"), "'expr' is a required property")
+    rejected(lambda gs: gs[0]["rules"][0].update({"for": "5 minutes"}), "does not match")
+    rejected(lambda gs: gs[0]["rules"][0]["labels"].update(team=1), "is not of type 'string'")
+    rejected(lambda gs: gs[0]["rules"][0]["annotations"].update(summary=None), "is not of type 'string'")
+    rejected(lambda gs: gs[0]["rules"][0].update(keep_firing_for=""), "should be non-empty")
+    rejected(lambda gs: gs[0]["rules"][0].update(forr="5m"), "forr")
 
 
 @nodb
@@ -577,6 +616,119 @@ def test_roles_job_sets_passwords_from_the_login_secrets_when_asked():
     assert env["LITELLM_GRAFANA_ROLE_PASSWORD"] == {"secretKeyRef": {"name": "litellm-grafana-db", "key": "password"}}
 
 
+# Hook events that run after the release's ordinary resources exist.
+AFTER_INSTALL = {"post-install", "post-upgrade", "test", "test-success"}
+
+
+def hook_of(doc: dict) -> tuple[set[str], int, set[str]]:
+    """(events, weight, delete policies) of a rendered object; no events for an ordinary resource."""
+    ann = doc["metadata"].get("annotations") or {}
+    split = lambda key: {v.strip() for v in ann.get(key, "").split(",") if v.strip()}  # noqa: E731
+    return split("helm.sh/hook"), int(ann.get("helm.sh/hook-weight", "0")), split("helm.sh/hook-delete-policy")
+
+
+def pod_references(spec: dict) -> set[tuple[str, str]]:
+    """(kind, name) of every ServiceAccount, ConfigMap and Secret a pod spec needs to start."""
+    refs = {("ServiceAccount", spec.get("serviceAccountName") or "default")}
+    refs |= {("Secret", s["name"]) for s in spec.get("imagePullSecrets", [])}
+    for v in spec.get("volumes", []):
+        sources = [v, *v.get("projected", {}).get("sources", [])]
+        refs |= {("ConfigMap", src["configMap"]["name"]) for src in sources if "configMap" in src}
+        refs |= {("Secret", src["secret"].get("secretName") or src["secret"]["name"]) for src in sources
+                 if "secret" in src}
+    for c in spec["containers"] + spec.get("initContainers", []):
+        for e in c.get("env", []):
+            ref = e.get("valueFrom", {})
+            refs |= {("Secret", ref["secretKeyRef"]["name"])} if "secretKeyRef" in ref else set()
+            refs |= {("ConfigMap", ref["configMapKeyRef"]["name"])} if "configMapKeyRef" in ref else set()
+        for e in c.get("envFrom", []):
+            refs |= {("Secret", e["secretRef"]["name"])} if "secretRef" in e else set()
+            refs |= {("ConfigMap", e["configMapRef"]["name"])} if "configMapRef" in e else set()
+    return refs
+
+
+def hook_dependency_problems(docs: list[dict]) -> list[str]:
+    """Objects a hook pod needs that the chart creates too late: an ordinary resource before the release's
+    resources exist, or a hook that is not of every one of the pod's events at a lower weight."""
+    created: dict[tuple[str, str, str], dict] = {}
+    for d in docs:
+        ns = d["metadata"].get("namespace", NAMESPACE)
+        created[(d["kind"], ns, d["metadata"]["name"])] = d
+        if d["kind"] == "ExternalSecret":  # ESO writes the Secret; it exists no earlier than its ExternalSecret
+            created[("Secret", ns, d["spec"]["target"].get("name") or d["metadata"]["name"])] = d
+    problems = []
+    for d in docs:
+        events, weight, _ = hook_of(d)
+        if not events or d["kind"] not in ("Pod", "Job"):
+            continue
+        spec = d["spec"] if d["kind"] == "Pod" else d["spec"]["template"]["spec"]
+        ns = d["metadata"].get("namespace", NAMESPACE)
+        for kind, name in sorted(pod_references(spec)):
+            obj = created.get((kind, ns, name))
+            if obj is None:
+                continue  # not the chart's: it must exist beforehand, whatever the order
+            obj_events, obj_weight, _ = hook_of(obj)
+            where = f"{d['kind']}/{d['metadata']['name']} ({','.join(sorted(events))}, weight {weight}) needs " \
+                    f"{kind} {name} from {obj['kind']}/{obj['metadata']['name']}"
+            if not obj_events:
+                if not events <= AFTER_INSTALL:
+                    problems.append(f"{where}, an ordinary resource, created only after the hook ran")
+            elif not events <= obj_events or obj_weight >= weight:
+                problems.append(f"{where}, a hook of {','.join(sorted(obj_events))} at weight {obj_weight}")
+    return problems
+
+
+HOOK_CASES = {f"scenario {name}": scenario(name) for name in SCENARIOS}
+HOOK_CASES["roles Job, chart's ServiceAccount"] = merged(MINIMAL, {"rolesJob": {"enabled": True,
+                                                                               "adminSecret": {"name": "admin"}}})
+HOOK_CASES["roles Job, existing ServiceAccount"] = merged(HOOK_CASES["roles Job, chart's ServiceAccount"], {
+    "serviceAccount": {"create": False, "name": "existing"}})
+
+
+@nodb
+@pytest.mark.parametrize("case", sorted(HOOK_CASES))
+def test_everything_a_hook_pod_refers_to_exists_before_it(case):
+    docs = documents(HOOK_CASES[case])
+    assert [d for d in docs if hook_of(d)[0] and d["kind"] in ("Pod", "Job")]  # some hook pod is checked
+    assert not hook_dependency_problems(docs)
+
+
+@nodb
+def test_the_hook_dependency_check_catches_the_chart_service_account_and_a_late_config_map():
+    docs = documents(HOOK_CASES["roles Job, chart's ServiceAccount"])
+    job = one(docs, "Job")
+    job["spec"]["template"]["spec"]["serviceAccountName"] = FULLNAME  # the chart's ordinary ServiceAccount
+    assert hook_dependency_problems(docs) == [
+        f"Job/{FULLNAME}-roles (pre-install,pre-upgrade, weight 0) needs ServiceAccount {FULLNAME} from "
+        f"ServiceAccount/{FULLNAME}, an ordinary resource, created only after the hook ran"]
+    job["spec"]["template"]["spec"]["serviceAccountName"] = f"{FULLNAME}-roles"
+    one(docs, "ConfigMap", f"{FULLNAME}-roles")["metadata"]["annotations"]["helm.sh/hook-weight"] = "0"
+    assert [p.split(" from ")[1] for p in hook_dependency_problems(docs)] == [
+        f"ConfigMap/{FULLNAME}-roles, a hook of pre-install,pre-upgrade at weight 0"]
+    test_pod = one(docs, "Pod")
+    test_pod["spec"]["volumes"].append({"name": "x", "configMap": {"name": f"{FULLNAME}-roles"}})
+    assert any(p.startswith(f"Pod/{FULLNAME}-test-metrics") for p in hook_dependency_problems(docs))
+
+
+@nodb
+def test_the_roles_job_runs_as_its_own_hook_service_account_removed_with_its_config_map():
+    docs = documents(HOOK_CASES["roles Job, chart's ServiceAccount"])
+    job = one(docs, "Job")
+    sa = one(docs, "ServiceAccount", f"{FULLNAME}-roles")
+    assert job["spec"]["template"]["spec"]["serviceAccountName"] == sa["metadata"]["name"]
+    assert sa["automountServiceAccountToken"] is False
+    for obj in (sa, one(docs, "ConfigMap", f"{FULLNAME}-roles")):
+        events, weight, policies = hook_of(obj)
+        assert events == {"pre-install", "pre-upgrade"} and weight == -5
+        assert policies == {"before-hook-creation", "hook-succeeded"}  # not left behind
+    assert one(docs, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"] == FULLNAME
+    existing = documents(HOOK_CASES["roles Job, existing ServiceAccount"])
+    assert not [d for d in existing if d["kind"] == "ServiceAccount"]
+    assert {w: s["serviceAccountName"] for w, s in pod_specs(existing)} == {
+        f"Deployment/{FULLNAME}": "existing", f"Job/{FULLNAME}-roles": "existing",
+        f"Pod/{FULLNAME}-test-metrics": "existing"}
+
+
 @nodb
 def test_external_secrets_the_job_reads_exist_before_it():
     docs = documents(scenario("eso"))
@@ -633,12 +785,79 @@ def test_network_policy_allows_only_prometheus_in_and_postgres_and_dns_out():
     assert {p["port"] for p in dns["ports"]} == {53}
 
 
+NP_ON = merged(MINIMAL, {"networkPolicy": {"enabled": True}})
+
+
+@nodb
+@pytest.mark.parametrize("database, named", [
+    ({"host": "pg.example.internal"}, "the database is database.host pg.example.internal"),
+    ({"existingSecret": {"urlKey": "DATABASE_URL"}}, "the database is the URL in database.existingSecret.urlKey"),
+])
+def test_network_policy_refuses_to_guess_the_database_pods_of_a_non_cnpg_database(database, named):
+    values = merged(NP_ON, {"database": database})
+    message = render_error(values)
+    assert named in message and "would cut the exporter off" in message
+    assert "set networkPolicy.postgres.podSelector" in message and "networkPolicy.extraEgress" in message
+    pods = {"matchLabels": {"app": "postgres"}}
+    np = one(documents(merged(values, {"networkPolicy": {"postgres": {"podSelector": pods}}})), "NetworkPolicy")
+    assert np["spec"]["egress"][0]["to"][0]["podSelector"] == pods
+    rule = {"to": [{"ipBlock": {"cidr": "10.0.0.5/32"}}], "ports": [{"port": 5432, "protocol": "TCP"}]}
+    np = one(documents(merged(values, {"networkPolicy": {"extraEgress": [rule]}})), "NetworkPolicy")
+    assert [e["ports"][0]["port"] for e in np["spec"]["egress"]] == [53, 5432]  # DNS and the ipBlock, no CNPG rule
+    assert np["spec"]["egress"][-1] == rule
+    assert "cnpg.io/cluster" not in json.dumps(np)
+
+
+@nodb
+def test_network_policy_selects_the_cnpg_pods_without_being_told():
+    np = one(documents(NP_ON), "NetworkPolicy")["spec"]
+    assert np["egress"][0]["to"][0]["podSelector"] == {"matchLabels": {"cnpg.io/cluster": "litellm-pg"}}
+
+
 @nodb
 def test_notes_tell_the_next_step():
     text = notes(MINIMAL)
     assert "Next: declare the read-only logins" in text and "Next: grant the logins" in text
     assert "helm test lse -n litellm" in text
     assert "envValueFrom" in notes(merged(DATASOURCE, {"grafana": {"datasource": {"passwordFrom": "env"}}}))
+
+
+def readme_minimal_install() -> tuple[str, str]:
+    """The README's minimal values block and the shell block after it (Install on Kubernetes)."""
+    text = (ROOT / "README.md").read_text()
+    rest = text[text.index("A minimal values file for a CNPG Cluster"):]
+    values = rest.split("```yaml\n", 1)[1].split("```", 1)[0]
+    shell = rest.split("```sh\n", 1)[1].split("```", 1)[0]
+    return values, shell
+
+
+@nodb
+def test_the_readme_minimal_values_are_the_tested_ci_file():
+    """The README's block is ci/readme-minimal-values.yaml byte for byte, so every scenario test covers it."""
+    values, _ = readme_minimal_install()
+    assert values == (CHART / "ci" / "readme-minimal-values.yaml").read_text()
+    docs = documents(scenario("readme-minimal"))
+    assert one(docs, "Job")["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
+
+
+@nodb
+def test_the_readme_and_the_notes_tell_the_user_to_create_every_managed_roles_secret():
+    text = notes(scenario("readme-minimal"))
+    block = text.split("  spec:\n", 1)[1].split("\n\n", 1)[0]
+    managed = {r["passwordSecret"]["name"]: r["name"]
+               for r in yaml.safe_load("spec:\n" + block)["spec"]["managed"]["roles"]}
+    assert managed == {"litellm-spend-exporter-db": "litellm_spend_exporter", "litellm-grafana-db": "litellm_grafana"}
+    _, shell = readme_minimal_install()
+    for source in (shell.replace("\\\n", " "), text.replace("\\\n", " ")):
+        created = dict(re.findall(r"create secret generic (\S+) --type=kubernetes.io/basic-auth\s+"
+                                  r"--from-literal=username=(\S+)", source))
+        assert created == managed
+    assert "set roles.grafana.enabled=false instead of providing litellm-grafana-db" in text
+    assert "roles: {grafana: {enabled: false}}" in (ROOT / "README.md").read_text()
+    without = notes(merged(scenario("readme-minimal"), {"roles": {"grafana": {"enabled": False}}}))
+    assert "litellm-grafana-db" not in without and "create secret generic litellm-spend-exporter-db" in without
+    eso = notes(scenario("eso"))
+    assert "litellm-grafana-db: written by its ExternalSecret" in eso and "create secret generic" not in eso
 
 
 # -- bad values fail with a message ------------------------------------------------------------------------

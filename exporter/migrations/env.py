@@ -1,18 +1,15 @@
-"""Alembic environment: our version table lives in our own schema, next to nothing of LiteLLM's."""
+"""Alembic environment: our version table lives in our own schema, next to nothing of LiteLLM's.
+
+Only the online mode runs here (`roles apply`). `roles apply --sql` renders each migration's upgrade() itself
+(exporter/roles.py `script`), with idempotent version bookkeeping, because DBAs re-run that script after every
+LiteLLM upgrade: so every migration must be idempotent too (IF NOT EXISTS, CREATE OR REPLACE, guarded DO
+blocks), which tests/test_roles.py checks by running the script twice and after an online apply.
+"""
 
 from alembic import context
 
 SCHEMA = "litellm_exporter"
 config = context.config
-
-
-def run_offline() -> None:
-    context.configure(url=config.get_main_option("sqlalchemy.url") or "postgresql+psycopg://",
-                      literal_binds=True, version_table_schema=SCHEMA, transactional_ddl=False,
-                      dialect_opts={"paramstyle": "named"})
-    context.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-    with context.begin_transaction():
-        context.run_migrations()
 
 
 def run_online() -> None:
@@ -24,6 +21,5 @@ def run_online() -> None:
 
 
 if context.is_offline_mode():
-    run_offline()
-else:
-    run_online()
+    raise RuntimeError("offline mode is not supported here: use `litellm-spend-exporter roles apply --sql`")
+run_online()

@@ -31,8 +31,12 @@ BEGIN
         RAISE EXCEPTION 'role % is a superuser: a reader must not be one; use another role name', r;
     END IF;
     IF ours THEN  -- roles made elsewhere (e.g. CloudNativePG managed roles) keep their attributes
-        EXECUTE format('ALTER ROLE %I LOGIN NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT '
-                       'CONNECTION LIMIT %s', r, conn_max);
+        EXECUTE format('ALTER ROLE %I LOGIN NOINHERIT CONNECTION LIMIT %s', r, conn_max);
+        -- only when one is set: naming CREATEDB, REPLICATION or BYPASSRLS at all needs that attribute (PostgreSQL
+        -- 16+), which a non-superuser admin with CREATEROLE lacks
+        IF (SELECT rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls FROM pg_roles WHERE rolname = r) THEN
+            EXECUTE format('ALTER ROLE %I NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', r);
+        END IF;
     END IF;
     IF verifier <> '' THEN
         EXECUTE format('ALTER ROLE %I PASSWORD %L', r, verifier);

@@ -57,6 +57,19 @@ app.kubernetes.io/component: exporter
 {{- end }}
 {{- end }}
 
+{{/*
+The roles Job's ServiceAccount. The chart's own ServiceAccount is an ordinary resource, created only after the
+pre-install hooks ran, so the Job cannot use it: it gets its own, a hook before it (templates/roles-job.yaml).
+With serviceAccount.create false, serviceAccount.name exists already and the Job uses it.
+*/}}
+{{- define "lse.rolesJobServiceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- printf "%s-roles" (include "lse.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- include "lse.serviceAccountName" . }}
+{{- end }}
+{{- end }}
+
 {{- define "lse.image" -}}
 {{- $tag := default .Chart.AppVersion .Values.image.tag }}
 {{- if .Values.image.digest }}
@@ -171,9 +184,8 @@ httpGet:
   scheme: {{ ternary "HTTPS" "HTTP" .Values.web.tls }}
 {{- end }}
 
-{{/* Pod scheduling and security fields shared by every pod. */}}
+{{/* Pod scheduling and security fields shared by every pod (each sets its own serviceAccountName). */}}
 {{- define "lse.podCommon" -}}
-serviceAccountName: {{ include "lse.serviceAccountName" . }}
 automountServiceAccountToken: {{ .Values.serviceAccount.automountServiceAccountToken }}
 securityContext:
   {{- toYaml .Values.podSecurityContext | nindent 2 }}
@@ -195,12 +207,21 @@ priorityClassName: {{ . }}
 {{- end }}
 
 {{/*
-Hook annotations for objects the pre-install/pre-upgrade roles Job needs (they must exist before it).
+Hook annotations for objects the pre-install/pre-upgrade roles Job needs (they must exist before it, so they are
+hooks of a lower weight). lse.jobDependencyHook: objects that outlive the Job (ExternalSecrets whose Secrets the
+exporter reads too); lse.jobScratchHook: objects only the Job uses (its ConfigMap and ServiceAccount), deleted
+once every hook of the release step succeeded (Helm deletes hook-succeeded hooks after the last hook of the step).
 */}}
 {{- define "lse.jobDependencyHook" -}}
 helm.sh/hook: pre-install,pre-upgrade
 helm.sh/hook-weight: {{ sub (int .Values.rolesJob.hookWeight) 5 | quote }}
 helm.sh/hook-delete-policy: before-hook-creation
+{{- end }}
+
+{{- define "lse.jobScratchHook" -}}
+helm.sh/hook: pre-install,pre-upgrade
+helm.sh/hook-weight: {{ sub (int .Values.rolesJob.hookWeight) 5 | quote }}
+helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- end }}
 
 {{/* True ("true") when the roles Job reads the given Secret name, so an ExternalSecret for it must be a hook. */}}
