@@ -149,12 +149,35 @@ def test_every_query_collapses_exporter_replicas_before_aggregating():
     assert queries.dedup("x") == "max without (instance, pod) (x)"
 
 
+def steps(panel: dict) -> list:
+    return [s["value"] for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+
+
 @pytest.mark.nodb
-def test_thresholds_match_the_alert_config():
+def test_threshold_lines_are_the_alert_configs():
+    """The panels' orange/red lines and the budget burn window are where the alerts fire (config.yaml)."""
     from dashboards import rulefiles
     cfg = rulefiles.load()
-    assert (style.BUDGET_WARNING, style.BUDGET_CRITICAL) == (cfg.budget.warning_ratio, cfg.budget.critical_ratio)
-    assert style.ERROR_RATIO_WARNING == cfg.errors.ratio
+    by_title = {(name, p["title"]): p for name, dash in build.dashboards().items() for p in panels(dash)}
+    budget = [p for (_, title), p in by_title.items() if re.search(r"budget use|Most used", title)]
+    assert len(budget) == 7 and all(steps(p)[1:] == [cfg.budget.warning_ratio, cfg.budget.critical_ratio] for p in budget)
+    errors = [p for (_, title), p in by_title.items() if title.startswith("Error rate")]
+    assert errors and all(steps(p)[-1] == cfg.errors.ratio for p in errors)
+    assert steps(by_title["spend-overview", "Ingest lag"])[-1] == cfg.exporter.ingest_lag_seconds
+    burn = [t["expr"] for _, title, t in targets("prometheus") if "budgets by risk" in title and "rate(" in t["expr"]]
+    assert len(burn) == 6 and all(f"[{cfg.budget.burn_window}]" in e for e in burn)  # burn rate and time left
+
+
+@pytest.mark.nodb
+def test_an_installed_package_carries_the_thresholds():
+    """Outside a checkout the dashboards read the wheel's copy of config.yaml (pyproject force-include)."""
+    import tomllib
+    from dashboards import rulefiles
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    force = project["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert force["deploy/prometheus/config.yaml"] == f"dashboards/{rulefiles.PACKAGED_CONFIG.name}"
+    assert rulefiles.PACKAGED_CONFIG.parent == Path(build.__file__).parent
+    assert "!deploy/prometheus/config.yaml" in (ROOT / ".dockerignore").read_text().splitlines()
 
 
 # Grafana's macros --------------------------------------------------------------------------------------------
