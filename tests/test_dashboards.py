@@ -446,11 +446,32 @@ def prometheus(ledger, tmp_path_factory):
             prom.stop()
 
 
-def substitute(expr: str) -> str:
-    """Template variables as Grafana sends them with All selected, and short windows for a young Prometheus."""
-    for name in ("job", "instance", "model", "key_alias", "team"):
-        expr = expr.replace(f"${name}", ".*")
+VARIABLES = {"job": "job", "instance": "instance", "model": "requested_model", "key_alias": "api_key_alias",
+             "team": "team_alias"}  # Prometheus variable -> the label it selects
+
+
+def grafana_regex(value: str) -> str:
+    """One selected value of a multi-value variable as Grafana writes it into `=~"..."` (regex-escaped)."""
+    return re.sub(r"([\\^$*+?.()|{}\[\]])", r"\\\\\1", value)
+
+
+def substitute(expr: str, selected: dict[str, str] | None = None) -> str:
+    """Template variables as Grafana sends them (All, or the one value in `selected`), and short windows for a
+    young Prometheus."""
+    for name in VARIABLES:
+        value = (selected or {}).get(name)
+        expr = expr.replace(f"${name}", grafana_regex(value) if value is not None else ".*")
     return expr.replace("$__rate_interval", "1m").replace("$__interval", "1m").replace("$__range", "1h")
+
+
+def legend_labels(target: dict) -> set[str]:
+    return set(re.findall(r"\{\{\s*(\w+)\s*\}\}", target.get("legendFormat") or ""))
+
+
+def check_legend(where: tuple, target: dict, result: list) -> None:
+    """Every label the legend names is kept by the query (Prometheus drops empty labels, so: on some series)."""
+    for label in legend_labels(target):
+        assert any(label in r["metric"] for r in result), f"{where}: legend {{{{{label}}}}} not in {result[:3]}"
 
 
 def test_every_promql_panel_returns_data(prometheus):
@@ -461,11 +482,41 @@ def test_every_promql_panel_returns_data(prometheus):
         assert "$" not in expr, (dashboard, title, expr)
         result = prometheus.query(expr, at)
         assert result, f"{dashboard} / {title}: no data for {expr}"
+        check_legend((dashboard, title), target, result)
         if not target["instant"]:
             series = prometheus.api("query_range", query=expr, start=at - 20, end=at, step=5)["result"]
             assert series, f"{dashboard} / {title}: no range data for {expr}"
+            check_legend((dashboard, title), target, series)
         checked += 1
     assert checked >= 60
+
+
+def busiest(prom: Prometheus, label: str) -> str:
+    """The value of `label` with the most requests (so that most panels have data with it selected)."""
+    (top,) = prom.query(f"topk(1, sum by ({label}) (litellm_db_requests_total{{{label}!=\"\"}}))")
+    return top["metric"][label]
+
+
+def test_every_promql_panel_with_one_value_selected(prometheus):
+    """One specific value per variable (the others All): a panel that keeps the variable's label shows only that
+    value, its legend labels exist, and most panels still have data (a filter written wrong empties them)."""
+    at = time.time()
+    for variable, label in VARIABLES.items():
+        value = busiest(prometheus, label)
+        with_data, total = 0, 0
+        for dashboard, title, target in targets("prometheus"):
+            if f"${variable}" not in target["expr"]:
+                continue
+            where = (dashboard, title, f"{variable}={value}")
+            result = prometheus.query(substitute(target["expr"], {variable: value}), at)
+            total += 1
+            if not result:
+                continue
+            with_data += 1
+            check_legend(where, target, result)
+            shown = {r["metric"][label] for r in result if label in r["metric"]}
+            assert shown <= {value}, f"{where}: shows {sorted(shown)}"
+        assert total >= 20 and with_data >= 0.75 * total, (variable, value, with_data, total)
 
 
 def test_variable_queries_have_options(prometheus):
