@@ -584,3 +584,18 @@ def test_replicas_are_counted_once(prometheus):
     naive = _values(prometheus, f"sum(increase(litellm_db_spend_usd_total[{window}]))", at)[()]
     single = _values(prometheus, expr(queries.SPEND_IN_RANGE, first), at)[()]
     assert single > 0 and naive == pytest.approx(REPLICAS * single, rel=TOLERANCE)
+
+
+def test_budget_tables_list_only_entities_with_a_limit(prometheus):
+    """Every column of a budget table (spend, burn rate, time left, reset, ...) has a row only for an entity with a
+    limit: the demo has keys, teams and users without one, and their rows would otherwise fill the tables."""
+    at = time.time()
+
+    def label_sets(expr: str) -> set[tuple]:
+        return {tuple(sorted(r["metric"].items())) for r in prometheus.query(substitute(expr), at)}
+    for entity, exprs in (("key", queries.KEY_BUDGET), ("team", queries.TEAM_BUDGET), ("user", queries.USER_BUDGET)):
+        limited = label_sets(exprs["limit"])
+        everyone = label_sets(exprs["spend"].split(" and ")[0])  # the spend gauge alone: with and without a limit
+        assert limited and everyone - limited, f"the demo has {entity}s with and without a limit"
+        for column, expr in exprs.items():
+            assert label_sets(expr) <= limited, f"{entity} {column}: rows without a limit"
