@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import struct
 import subprocess
 import zlib
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from helpers import clean_env, run_cli
 
 from exporter.audit import KEYS, Options
 from exporter.audit.command import audit, render
+from exporter.audit.sections import sections
 from exporter.config import DatabaseConfig
 from exporter.demodata import seed000
 
@@ -40,6 +44,44 @@ def rendered_ok(report: dict) -> dict[str, str]:
 def seed_db(litellm_db):
     seed000.load(litellm_db.conninfo)
     return litellm_db
+
+
+# Expected values straight from the generator's rows (never from what the audit printed) ---------------------------
+# LiteLLM's normalized_error for the exception classes of the seed's rows that carry none (an older LiteLLM)
+LITELLM_CLASS = {"BadRequestError": "400_INVALID_REQUEST", "RateLimitError": "429_RATE_LIMIT_EXCEEDED",
+                 "ServiceUnavailableError": "503_PROVIDER_OVERLOADED"}
+
+
+def percentile_cont(values: list[float], q: float) -> float | None:
+    """PostgreSQL's percentile_cont: linear interpolation between the two nearest ranks."""
+    v = sorted(values)
+    if not v:
+        return None
+    pos = q * (len(v) - 1)
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+
+
+def seconds(a: datetime, b: datetime) -> float:
+    return (b - a).total_seconds()
+
+
+def error_class(row: dict) -> str:
+    info = row["metadata"].obj["error_information"]
+    return info.get("normalized_error") or LITELLM_CLASS[info["error_class"]]
+
+
+def key_alias(row: dict) -> str:
+    return next(k for k in seed000.KEYS if seed000.token(k) == row["api_key"])
+
+
+def top_share(rows: list[dict], k: int) -> float:
+    spends = sorted((r["spend"] for r in rows), reverse=True)
+    return sum(spends[:k]) / sum(spends)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
 
 
 def test_seed000_every_finding_with_its_numbers_through_the_exporter_role(seed_db):
@@ -86,6 +128,40 @@ def test_seed000_every_finding_with_its_numbers_through_the_exporter_role(seed_d
     out = rendered_ok(r)
     for needle in ("32.1%", "720,000", "52.0%", "97:1", "223.7 s", "openrouter/free", "Cap max_tokens"):
         assert needle in out["text"], needle
+
+
+def test_top_n_does_not_change_the_top_2_and_top_10_shares(seed_db):
+    rows = seed000.rows()
+    r = run_audit(seed_db.url, top=3)
+    cc = r["cost_concentration"]
+    assert len(cc["top_requests"]) == 3
+    assert cc["top_2_share"] == pytest.approx(top_share(rows, 2), rel=1e-9)
+    assert cc["top_10_share"] == pytest.approx(top_share(rows, 10), rel=1e-9)
+    assert cc["top_1pct_share"] == pytest.approx(top_share(rows, math.ceil(len(rows) / 100)), rel=1e-9)
+    finding = next(f for f in r["findings"] if f["id"] == "cost_concentration")
+    assert finding["evidence"]["top_10_share"] == cc["top_10_share"]
+
+
+def test_every_always_failing_deployment_of_a_healthy_group(seed_db):
+    """Two deployments of openai/gpt-4.1-mini fail on every request; the group itself is healthy (30 successes)."""
+    seed_db.execute("""
+        CREATE TEMP TABLE extra AS SELECT * FROM "LiteLLM_SpendLogs"
+          WHERE model_group = 'openai/gpt-4.1-mini' ORDER BY request_id LIMIT 13;
+        UPDATE extra SET request_id = 'dead-' || request_id, spend = 0, prompt_tokens = 0, completion_tokens = 0,
+          total_tokens = 0, status = 'failure',
+          model = CASE WHEN request_id IN (SELECT request_id FROM extra ORDER BY request_id LIMIT 6)
+                       THEN 'openrouter/dead/a' ELSE 'openrouter/dead/b' END,
+          metadata = metadata || jsonb_build_object('status', 'failure', 'error_information', jsonb_build_object(
+            'error_code', '404', 'error_class', 'NotFoundError', 'error_message', 'No endpoints found'));
+        INSERT INTO "LiteLLM_SpendLogs" SELECT * FROM extra;""")
+    r = run_audit(seed_db.url)
+    deployments = {tuple(m["models"]): (m["level"], m["model_group"], m["requests"], m["failures"],
+                                        m["dominant_error"])
+                   for m in r["always_failing_models"] if m["level"] == "model"}
+    assert deployments == {("openrouter/dead/a",): ("model", "openai/gpt-4.1-mini", 6, 6, "404_RESOURCE_NOT_FOUND"),
+                           ("openrouter/dead/b",): ("model", "openai/gpt-4.1-mini", 7, 7, "404_RESOURCE_NOT_FOUND")}
+    groups = {m["model_group"] for m in r["always_failing_models"] if m["level"] == "model_group"}
+    assert groups == {"openrouter/free", "google/gemma-4-26b-a4b-it:free"}  # their deployments are not repeated
 
 
 def test_filters_windows_and_a_window_of_only_failures(seed_db):
