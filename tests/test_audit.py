@@ -164,6 +164,24 @@ def test_every_always_failing_deployment_of_a_healthy_group(seed_db):
     assert groups == {"openrouter/free", "google/gemma-4-26b-a4b-it:free"}  # their deployments are not repeated
 
 
+def test_filters_apply_to_the_window_and_to_last(seed_db):
+    rows = [x for x in seed000.rows() if x["model_group"] == seed000.GEMMA]
+    r = run_audit(seed_db.url, model=seed000.GEMMA)
+    first, last = min(x["startTime"] for x in rows), max(x["startTime"] for x in rows)
+    assert (r["window"]["first_request"], r["window"]["last_request"]) == (
+        first.isoformat() + "Z", last.isoformat() + "Z")
+    assert r["window"]["hours"] == pytest.approx(seconds(first, last) / 3600, abs=1e-3)
+    # --last follows the newest request of the filtered rows, not of the whole ledger
+    last_2h = run_audit(seed_db.url, model=seed000.GEMMA, last=2 * 3600.0)
+    end = last + timedelta(milliseconds=1)  # [end - 2h, end)
+    in_2h = [x for x in rows if end - timedelta(hours=2) <= x["startTime"] < end]
+    assert 0 < len(in_2h) < len(rows)
+    assert last_2h["requests"] == len(in_2h) and last_2h["window"]["last_request"] == last.isoformat() + "Z"
+    key_rows = [x for x in seed000.rows() if key_alias(x) == "batch-replay"]
+    by_key = run_audit(seed_db.url, key="batch-replay")
+    assert by_key["window"]["first_request"] == min(x["startTime"] for x in key_rows).isoformat() + "Z"
+
+
 def test_filters_windows_and_a_window_of_only_failures(seed_db):
     r = run_audit(seed_db.url, model="openrouter/free")
     assert (r["requests"], r["failures"], r["error_rate"], r["spend_usd"]) == (91, 91, 1.0, 0)
@@ -194,8 +212,30 @@ def test_pricing_gaps_and_budgets(seed_db):
     assert r["pricing"]["unpriced_requests"] == 1 and r["pricing"]["models"][0]["model"] == "openrouter/openai/gpt-4.1-mini"
     (b,) = r["budgets"]["entities"]
     assert (b["kind"], b["name"], round(b["used"], 2)) == ("key", "llm-router", 0.91)
-    assert b["days_left"] is not None and b["days_left"] < 1  # ~21 h of spend in 7 days: ~1.5 h left
+    # the burn rate divides the key's spend by the ~21 h the ledger covers (not by the 7 days before its end)
+    rows = seed000.rows()
+    unpriced = min((x for x in rows if x["model"] == "openrouter/openai/gpt-4.1-mini"), key=lambda x: x["request_id"])
+    spend = sum(x["spend"] for x in rows if key_alias(x) == "llm-router" and x is not unpriced)
+    first, last = min(x["startTime"] for x in rows), max(x["startTime"] for x in rows)
+    days = (seconds(first, last) + 0.001) / 86400
+    assert r["budgets"]["burn_window"]["days"] == pytest.approx(days) and days < 1
+    assert b["burn_usd_per_day"] == pytest.approx(spend / days, rel=1e-9)
+    assert b["days_left"] == pytest.approx(b["remaining_usd"] / b["burn_usd_per_day"], rel=1e-9)
+    assert b["days_left"] < 0.1 and not b["resets_first"]  # ~2 h left at ~2.4 USD/day, no reset
     assert {"pricing", "budgets"} <= {f["id"] for f in r["findings"]}
+
+
+def test_a_budget_that_resets_before_it_runs_out_is_no_finding(seed_db):
+    seed_db.execute("""UPDATE "LiteLLM_VerificationToken" SET max_budget = spend * 1.1,
+                         budget_reset_at = %s WHERE key_alias = 'llm-router'""",
+                    (seed000.END + timedelta(minutes=10),))  # the burn rate needs ~2 h to spend the rest
+    r = run_audit(seed_db.url)
+    (b,) = r["budgets"]["entities"]
+    assert b["resets_first"] and 0 < b["days_left"] < 1
+    assert "budgets" not in {f["id"] for f in r["findings"]}
+    seed_db.execute("""UPDATE "LiteLLM_VerificationToken" SET max_budget = spend WHERE key_alias = 'llm-router'""")
+    (finding,) = [f for f in run_audit(seed_db.url)["findings"] if f["id"] == "budgets"]  # exhausted: reset or not
+    assert "exhausted until its reset at 2026-11-20T09:10:00Z" in finding["summary"]
 
 
 def test_real_fixture_agrees_with_its_ground_truth(fixture_db):
