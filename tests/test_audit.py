@@ -210,6 +210,7 @@ def test_pricing_gaps_and_budgets(seed_db):
     seed_db.execute("""UPDATE "LiteLLM_VerificationToken" SET max_budget = spend * 1.1 WHERE key_alias = 'llm-router'""")
     r = run_audit(seed_db.url)
     assert r["pricing"]["unpriced_requests"] == 1 and r["pricing"]["models"][0]["model"] == "openrouter/openai/gpt-4.1-mini"
+    assert r["pricing"]["models"][0]["never_priced"] is False
     (b,) = r["budgets"]["entities"]
     assert (b["kind"], b["name"], round(b["used"], 2)) == ("key", "llm-router", 0.91)
     # the burn rate divides the key's spend by the ~21 h the ledger covers (not by the 7 days before its end)
@@ -236,6 +237,22 @@ def test_a_budget_that_resets_before_it_runs_out_is_no_finding(seed_db):
     seed_db.execute("""UPDATE "LiteLLM_VerificationToken" SET max_budget = spend WHERE key_alias = 'llm-router'""")
     (finding,) = [f for f in run_audit(seed_db.url)["findings"] if f["id"] == "budgets"]  # exhausted: reset or not
     assert "exhausted until its reset at 2026-11-20T09:10:00Z" in finding["summary"]
+
+
+def test_a_paid_model_never_priced_is_a_gap_and_only_free_names_are_free(seed_db):
+    """x-ai/grok-4-fast logged at $0 on every request (no price in LiteLLM): a pricing gap, not a free model; the
+    `:free` slugs, never priced either, stay free."""
+    seed_db.execute("""UPDATE "LiteLLM_SpendLogs" SET spend = 0 WHERE model = 'openrouter/x-ai/grok-4-fast'""")
+    rows = [x for x in seed000.rows() if x["model"] == "openrouter/x-ai/grok-4-fast"]
+    pricing = run_audit(seed_db.url)["pricing"]
+    (grok,) = pricing["models"]
+    assert (grok["model"], grok["never_priced"], grok["priced_requests"]) == ("openrouter/x-ai/grok-4-fast", True, 0)
+    assert grok["unpriced_requests"] == len(rows) == pricing["unpriced_requests"]
+    assert grok["unpriced_tokens"] == sum(x["prompt_tokens"] + x["completion_tokens"] for x in rows)
+    free = {x["model"] for x in seed000.rows() if x["status"] == "success" and x["spend"] == 0}
+    free -= {"openrouter/x-ai/grok-4-fast"}
+    assert free and all(m.endswith(":free") for m in free)
+    assert set(pricing["free_models"]) == free
 
 
 def test_real_fixture_agrees_with_its_ground_truth(fixture_db):

@@ -75,13 +75,15 @@ def findings(r: dict, opts: Options) -> list[dict]:
                                                         for g, s in gaps.items()) + "."))
     pr = r["pricing"]
     if pr["unpriced_requests"]:
+        never = [m["model"] for m in pr["models"] if m["never_priced"]]
         out.append(_f("pricing", "Fix model pricing: paid models logged at $0", _impact(share(pr["unpriced_requests"],
                       req)), "low", "Add or correct the model's cost in LiteLLM's model_info (input_cost_per_token, "
                       "output_cost_per_token) so spend and budgets count these requests.",
                       {"requests": pr["unpriced_requests"], "tokens": pr["unpriced_tokens"],
-                       "models": [m["model"] for m in pr["models"]]},
+                       "models": [m["model"] for m in pr["models"]], "never_priced": never},
                       f"{num(pr['unpriced_requests'])} successful requests with {num(pr['unpriced_tokens'])} tokens "
-                      f"cost $0 on models other requests paid for: {', '.join(m['model'] for m in pr['models'][:5])}."))
+                      f"cost $0 on models that are not free: {', '.join(m['model'] for m in pr['models'][:5])}"
+                      + (f" ({len(never)} never priced at all)." if never else ".")))
     cc = r["cost_concentration"]
     if cc["top_requests"] and (cc["top_10_share"] or 0) >= 0.3:
         top = cc["top_requests"][0]
