@@ -130,6 +130,74 @@ def test_seed000_every_finding_with_its_numbers_through_the_exporter_role(seed_d
         assert needle in out["text"], needle
 
 
+def test_seed000_distributions_attribution_tokens_and_classes_match_the_generators_rows(seed_db):
+    rows = seed000.rows()
+    r = run_audit(seed_db.url)
+    n, total = len(rows), sum(x["spend"] for x in rows)
+    cc = r["cost_concentration"]
+    assert cc["top_1pct_requests"] == math.ceil(n / 100)
+    assert cc["top_1pct_share"] == pytest.approx(top_share(rows, math.ceil(n / 100)), rel=1e-9)
+    assert cc["top_10_share"] == pytest.approx(top_share(rows, 10), rel=1e-9)
+    by_group = defaultdict(list)
+    for x in rows:
+        by_group[x["model_group"]].append(x)
+    models = {m["model_group"]: m for m in r["models"]}
+    assert set(models) == set(by_group)
+    for group, grows in by_group.items():
+        m, billed = models[group], [x["spend"] for x in grows if x["spend"] > 0]
+        cost = m["cost_per_request_usd"]
+        assert cost["billed_requests"] == len(billed), group
+        for q, key in ((0.5, "p50"), (0.99, "p99")):
+            expected = percentile_cont(billed, q)
+            assert cost[key] == (pytest.approx(expected, rel=1e-9) if billed else None), (group, key)
+        failed = Counter(error_class(x) for x in grows if x["status"] == "failure")
+        assert m["errors_by_class"] == dict(failed), group
+    streamed = [seconds(x["startTime"], x["completionStartTime"]) for x in rows
+                if x["completionStartTime"] != x["endTime"]]
+    assert streamed and r["ttft_seconds"]["requests"] == len(streamed)
+    for q, key in ((0.5, "p50"), (0.95, "p95"), (0.99, "p99")):
+        assert r["ttft_seconds"][key] == pytest.approx(percentile_cont(streamed, q), abs=1e-6), key
+    att = r["attribution"]
+    no_team = [x for x in rows if not x["team_id"]]
+    assert att["no_team"]["requests"] == len(no_team) and att["no_team"]["share"] == pytest.approx(len(no_team) / n)
+    assert att["no_team"]["spend_share"] == pytest.approx(sum(x["spend"] for x in no_team) / total, rel=1e-9)
+    no_user = [x for x in rows if not x["end_user"]]
+    assert att["no_end_user"]["spend_share"] == pytest.approx(sum(x["spend"] for x in no_user) / total, rel=1e-9)
+    assert att["no_tags"]["spend_share"] == 1.0 and att["no_session"]["spend_share"] == 1.0  # no row has either
+    tokens = r["tokens"]
+    acc = defaultdict(lambda: [0, 0, 0])
+    for x in rows:
+        a = acc[key_alias(x)]
+        a[0], a[1], a[2] = a[0] + x["prompt_tokens"], a[1] + x["completion_tokens"], a[2] + 1
+    assert {k["name"]: (k["input_tokens"], k["output_tokens"], k["requests"]) for k in tokens["by_key"]} == \
+        {k: tuple(v) for k, v in acc.items()}
+    ratios = {("key", k): v[0] / v[1] for k, v in acc.items()}
+    for group, grows in by_group.items():
+        out_tokens = sum(x["completion_tokens"] for x in grows)
+        if out_tokens:
+            ratios["model_group", group] = sum(x["prompt_tokens"] for x in grows) / out_tokens
+    assert {(f["scope"], f["name"]) for f in tokens["flagged"]} == {k for k, v in ratios.items() if v > 20}
+    assert tokens["flagged"] and all(f["input_output_ratio"] == pytest.approx(ratios[f["scope"], f["name"]])
+                                     for f in tokens["flagged"])
+
+    out = rendered_ok(r)
+    text, md, html = flat(out["text"]), out["md"], out["html"]
+    for f in r["findings"]:  # what to do, in every format
+        assert flat(f["action"]) in text and f["action"] in md, f["id"]
+        assert f["action"].replace("'", "&#x27;") in html, f["id"]
+    for group, grows in by_group.items():  # each model's error classes, in every format
+        for cls, count in Counter(error_class(x) for x in grows if x["status"] == "failure").items():
+            assert f"{cls} {count}" in out["text"] and f"{cls} {count}" in md and f"{cls} {count}" in html, group
+    lines = out["text"].splitlines()
+    assert max(len(line) for line in lines) <= 120
+    for section in sections(r):  # no header cut (the slowest requests' last column read 'durati')
+        for table in section.tables:
+            if table.rows:
+                assert re.search(r"\s{2,}".join(re.escape(h) for h in table.headers), out["text"]), table.headers
+    assert any(line.rstrip().endswith("duration") for line in lines)
+    assert any(line.rstrip().endswith(" 223.7 s") for line in lines)
+
+
 def test_top_n_does_not_change_the_top_2_and_top_10_shares(seed_db):
     rows = seed000.rows()
     r = run_audit(seed_db.url, top=3)
