@@ -78,21 +78,36 @@ def budget_rules(cfg: RulesConfig) -> list[dict]:
     return out
 
 
+def _events(cfg: RulesConfig, metric: str, sel: str, window: str) -> str:
+    """Events of a counter in the last `window`, per series, exporter replicas collapsed, new series included.
+
+    increase() never counts a series' first sample, and a (model, key) series first appears at its first events
+    (at 1, say), so on its own it misses the first error of a new model or key. A series absent `window` ago
+    counts its whole value instead, but only if the job had completed a refresh `window` ago: right after an
+    exporter starts every series is new and holds the ledger's totals, not new events."""
+    before = _per_entity("", metric, f"{sel} offset {window}")
+    ready = f"max by (job) (litellm_db_last_refresh_timestamp_seconds{_sel(cfg)} offset {window}) > 0"
+    return (f"(\n    {_per_entity('increase', metric, sel, window)}\n    and {before}\n"
+            f"  or\n    {_per_entity('', metric, sel)}\n    unless {before}\n    and on (job) ({ready})\n  )")
+
+
 def error_rules(cfg: RulesConfig) -> list[dict]:
     e, by = cfg.errors, "job, requested_model, model"
 
     def total(fn: str, sel: str, window: str, group: str = by, metric: str = "litellm_db_requests_total") -> str:
         return f"sum by ({group}) ({_per_entity(fn, metric, sel, window)})"
+
+    def events(sel: str, window: str, group: str = by, metric: str = "litellm_db_requests_total") -> str:
+        return f"sum by ({group}) {_events(cfg, metric, sel, window)}"
     ratio = (f"(\n  {total('rate', _sel(cfg, FAILED), e.window)}\n"
              f"/\n  {total('rate', _sel(cfg), e.window)}\n) > {_num(e.ratio)}\n"
              f"and on ({by})\n"
              f"  {total('increase', _sel(cfg), e.window)} >= {_num(e.min_requests)}")
-    failing = (f"{total('increase', _sel(cfg, FAILED), e.always_failing_window)}"
-               f" >= {_num(e.always_failing_min_failures)}\n"
+    failing = (f"{events(_sel(cfg, FAILED), e.always_failing_window)} >= {_num(e.always_failing_min_failures)}\n"
                f"unless on ({by})\n"
-               f"{total('increase', _sel(cfg, SUCCEEDED), e.always_failing_window)} > 0")
-    context_errors = total("increase", _sel(cfg, CONTEXT_WINDOW), e.context_window_window, by + ", api_key_alias",
-                           "litellm_db_errors_total")
+               f"{events(_sel(cfg, SUCCEEDED), e.always_failing_window)} > 0")
+    context_errors = events(_sel(cfg, CONTEXT_WINDOW), e.context_window_window, by + ", api_key_alias",
+                            "litellm_db_errors_total")
     context = f"{context_errors} >= {_num(e.context_window_min_errors)}"
     return [
         _rule(cfg, "ModelErrorRateHigh", ratio, e.for_, "warning",
@@ -152,20 +167,34 @@ def spend_rules(cfg: RulesConfig) -> list[dict]:
 def exporter_rules(cfg: RulesConfig) -> list[dict]:
     """Health of each exporter replica: per instance on purpose (no replica collapsing)."""
     x = cfg.exporter
+    stamp = f"litellm_db_last_refresh_timestamp_seconds{_sel(cfg)}"
+    stale = x.refresh_stale_after
+    # `up == 0` while the target is scraped, absent() once no target of the job is left (the pod, Service or
+    # ServiceMonitor is gone: `up` then has no series at all, and nothing is 0).
+    down = f"up{_sel(cfg)} == 0\nor\nabsent(up{_sel(cfg)})"
+    # Last refresh too long ago; or, before the first refresh (the timestamp is 0), the same process (series) has
+    # been up for `refresh_stale_after` without one: value 0, and the text says so (not "56 years ago").
+    refresh = (f"time() - {stamp} > {seconds(stale)} and {stamp} > 0\n"
+               f"or\nmax_over_time({stamp}[{stale}]) == 0 and {stamp} offset {stale}")
+    # Yesterday's traffic per job, replicas collapsed: on Kubernetes `instance` is the pod's address, so after a
+    # restart today's replica never matches yesterday's series by instance.
     lag = (f"litellm_db_ingest_lag_seconds{_sel(cfg)} > {_num(x.ingest_lag_seconds)}\n"
-           f"and on (job, instance)\n"
-           f"  sum by (job, instance) (increase(litellm_db_requests_total{_sel(cfg)}[1h] offset 1d))"
+           f"and on (job)\n"
+           f"  sum by (job) ({dedup(f'increase(litellm_db_requests_total{_sel(cfg)}[1h] offset 1d)')})"
            f" >= {_num(x.ingest_lag_min_requests_yesterday)}")
     return [
-        _rule(cfg, "ExporterDown", f"up{_sel(cfg)} == 0", x.down_for, "warning",
+        _rule(cfg, "ExporterDown", down, x.down_for, "warning",
               "litellm-spend-exporter cannot be scraped.",
-              "Prometheus cannot scrape litellm-spend-exporter at {{ $labels.instance }} (job {{ $labels.job }}): "
-              "spend, budget and error metrics are stale and the other LiteLLMDb alerts cannot fire."),
-        _rule(cfg, "RefreshFailing",
-              f"time() - litellm_db_last_refresh_timestamp_seconds{_sel(cfg)} > {seconds(x.refresh_stale_after)}",
-              x.refresh_for, "warning", "litellm-spend-exporter cannot read LiteLLM's database.",
-              "litellm-spend-exporter at {{ $labels.instance }} last read LiteLLM's database successfully "
-              "{{ $value | humanizeDuration }} ago; its metrics are frozen at that refresh."),
+              "{{ with $labels.instance }}Prometheus cannot scrape litellm-spend-exporter at {{ . }} (job "
+              "{{ $labels.job }}){{ else }}Prometheus has no litellm-spend-exporter target left to scrape (no `up` "
+              "series: not deployed, not discovered, or its Service or ServiceMonitor is gone){{ end }}: spend, "
+              "budget and error metrics are stale and the other LiteLLMDb alerts cannot fire."),
+        _rule(cfg, "RefreshFailing", refresh, x.refresh_for, "warning",
+              "litellm-spend-exporter cannot read LiteLLM's database.",
+              "litellm-spend-exporter at {{ $labels.instance }} {{ if eq $value 0.0 }}has not completed a "
+              f"refresh of LiteLLM's database since it started (over {stale} ago){{{{ else }}}}last read LiteLLM's "
+              "database successfully {{ $value | humanizeDuration }} ago{{ end }}; its metrics are frozen at "
+              "that refresh."),
         _rule(cfg, "IngestLagHigh", lag, x.ingest_lag_for, "warning",
               "Spend counters are falling behind LiteLLM's traffic.",
               "The newest SpendLogs row counted by {{ $labels.instance }} is {{ $value | humanizeDuration }} old, "

@@ -20,7 +20,7 @@ def budget_table(noun: str, exprs: dict[str, str]):
     return table(
         f"{noun.capitalize()} budgets by risk",
         f"Every {noun} with a budget limit, most used first: current-period spend, limit, remaining, share used, "
-        f"burn rate over the last 6 hours, when the remaining budget runs out at that rate (empty: not spending), "
+        f"burn rate over the last {q.BURN_WINDOW.strip('[]')}, when the remaining budget runs out at that rate (empty: not spending), "
         f"and when LiteLLM next resets the spend.", USD, targets, columns=COLUMNS, sort_by="% used",
         merge=True, h=10)
 

@@ -68,13 +68,19 @@ def latency():
         timeseries("Request duration p50 / p95 / p99", "Quantiles of endTime - startTime over the selected "
                    "models (histogram litellm_db_request_duration_seconds).", SECONDS,
                    [prom(q.latency_quantile(0.5), "p50"), prom(q.latency_quantile(0.95), "p95"),
-                    prom(q.latency_quantile(0.99), "p99")], w=8),
-        timeseries("p95 duration by model", "95th percentile request duration by requested model.", SECONDS,
-                   [prom(q.latency_quantile(0.95, "requested_model"), "{{requested_model}}")], w=8),
+                    prom(q.latency_quantile(0.99), "p99")], w=12),
         timeseries("Time to first token p95 by model", "95th percentile of completionStartTime - startTime of "
                    "streamed responses, by requested model.", SECONDS,
-                   [prom(q.ttft_quantile(0.95), "{{requested_model}}")], w=8),
+                   [prom(q.ttft_quantile(0.95), "{{requested_model}}")], w=12),
+        duration_by_model(0.5, "Median"),
+        duration_by_model(0.95, "95th percentile"),
+        duration_by_model(0.99, "99th percentile"),
     )
+
+
+def duration_by_model(quantile: float, what: str):
+    return timeseries(f"p{quantile * 100:g} duration by model", f"{what} request duration by requested model.",
+                      SECONDS, [prom(q.latency_quantile(quantile, "requested_model"), "{{requested_model}}")], w=8)
 
 
 def budgets_and_health():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dashboards import rulefiles
+
 # Template variables narrow every query: the exporter target, then the request dimensions. Histograms carry only
 # requested_model, model and status by default, so latency panels follow the model variable alone.
 TARGET = 'job=~"$job", instance=~"$instance"'
@@ -11,7 +13,8 @@ KEYS = TARGET + ', api_key_alias=~"$key_alias", team_alias=~"$team"'
 TEAMS = TARGET + ', team_alias=~"$team"'
 RATE = "[$__rate_interval]"
 RANGE = "[$__range]"
-BURN_WINDOW = "[6h]"  # budget burn rate: long enough to smooth bursts, short enough to follow a runaway key
+# Budget burn rate: the window LiteLLMDbBudgetExhaustionProjected projects with (config.yaml budget.burn_window)
+BURN_WINDOW = f"[{rulefiles.shipped().budget.burn_window}]"
 
 
 # Exporter replicas (Helm replicaCount > 1) read the same database and expose identical series that differ only in
@@ -68,7 +71,8 @@ ALWAYS_FAILING = (f"{_sum_increase('litellm_db_requests_total', FAILED, 'request
                   f"unless on (requested_model, model) "
                   f"{_sum_increase('litellm_db_requests_total', SUCCEEDED, 'requested_model, model')} > 0")
 CONTEXT_WINDOW = REQUESTS + ', error_class="400_CONTEXT_WINDOW_EXCEEDED"'
-CONTEXT_WINDOW_ERRORS = _sum_increase("litellm_db_errors_total", CONTEXT_WINDOW, "requested_model, model", RATE)
+CONTEXT_WINDOW_ERRORS = _sum_increase("litellm_db_errors_total", CONTEXT_WINDOW, "requested_model, model",
+                                      "[$__interval]")  # bars per interval: each bar counts its own interval
 CONTEXT_WINDOW_ERRORS_BY_KEY = \
     f"sort_desc({_sum_increase('litellm_db_errors_total', CONTEXT_WINDOW, 'requested_model, api_key_alias')} > 0)"
 
@@ -97,14 +101,15 @@ def _budget(entity: str, sel: str, labels: str) -> dict[str, str]:
     def gauge(name: str) -> str:
         return f"max by ({labels}) ({dedup(f'litellm_db_{entity}_{name}{{{sel}}}')})"
     burn = f"max by ({labels}) ({dedup(f'rate(litellm_db_{entity}_spend_usd{{{sel}}}{BURN_WINDOW})')})"
+    limited = f" and {gauge('max_budget_usd')}"  # only entities with a limit: a table row per budget
     return {
-        "spend": f"{gauge('spend_usd')} and {gauge('max_budget_usd')}",  # entities with a limit
+        "spend": f"{gauge('spend_usd')}{limited}",
         "limit": gauge("max_budget_usd"),
         "remaining": gauge("budget_remaining_usd"),
         "used": f"{gauge('spend_usd')} / ({gauge('max_budget_usd')} > 0)",
-        "reset": f"{gauge('budget_reset_timestamp_seconds')} * 1000",
-        "burn_per_hour": f"{burn} * 3600",
-        "time_left": f"({gauge('budget_remaining_usd')} > 0) / ({burn} > 0)",
+        "reset": f"{gauge('budget_reset_timestamp_seconds')} * 1000{limited}",
+        "burn_per_hour": f"{burn} * 3600{limited}",
+        "time_left": f"({gauge('budget_remaining_usd')} > 0) / ({burn} > 0){limited}",
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import attr
 from grafanalib import core as g
 
+from dashboards import rulefiles
 from exporter import sqlfiles
 from exporter.grafana_sql import body
 
@@ -24,16 +25,20 @@ COUNT = "short"
 TIME_FROM_NOW = "dateTimeFromNow"
 UP = "bool_yes_no"
 
-# Thresholds, shared with the alert rules (deploy/prometheus/config.yaml; a test keeps them equal)
-BUDGET_WARNING, BUDGET_CRITICAL = 0.8, 0.95
-ERROR_RATIO_WARNING = 0.1
+# Thresholds: the alert rules' own, read from deploy/prometheus/config.yaml (the one place they are set), so a
+# panel's orange/red lines are where the alerts fire
+_ALERTS = rulefiles.shipped()
+BUDGET_WARNING, BUDGET_CRITICAL = _ALERTS.budget.warning_ratio, _ALERTS.budget.critical_ratio
+ERROR_RATIO_WARNING = _ALERTS.errors.ratio
+INGEST_LAG_ALERT = _ALERTS.exporter.ingest_lag_seconds
 OK = [{"color": "green", "value": None}]
 BUDGET_STEPS = [{"color": "green", "value": None}, {"color": "orange", "value": BUDGET_WARNING},
                 {"color": "red", "value": BUDGET_CRITICAL}]
 ERROR_STEPS = [{"color": "green", "value": None}, {"color": "orange", "value": ERROR_RATIO_WARNING / 2},
                {"color": "red", "value": ERROR_RATIO_WARNING}]
 HEALTH_STEPS = [{"color": "red", "value": None}, {"color": "green", "value": 1}]
-LAG_STEPS = [{"color": "green", "value": None}, {"color": "orange", "value": 300}, {"color": "red", "value": 1800}]
+LAG_STEPS = [{"color": "green", "value": None}, {"color": "orange", "value": INGEST_LAG_ALERT / 2},
+             {"color": "red", "value": INGEST_LAG_ALERT}]
 
 
 def _variable(name: str, label: str, datasource: dict, query: str) -> g.Template:

@@ -19,11 +19,14 @@ from exporter.localpg import free_port
 from exporter.refresher import Refresher
 
 SCRIPT = shutil.which("litellm-spend-exporter", path=str(Path(sys.executable).parent)) or "litellm-spend-exporter"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("LITELLM_EXPORTER_", "DATABASE_", "PG"))}
+    # the console script imports this checkout, not the tree the virtualenv was installed from (another worktree)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     env.update(extra)
     return env
 

@@ -54,9 +54,16 @@ def test_promtool_unit_tests_pass():
     assert proc.stdout.count("SUCCESS") == len(TESTS)
 
 
+def identity(alert: str, labels: dict) -> tuple:
+    """What tells apart the rules that share an alert name (the budget rules: one per entity and severity)."""
+    return alert, labels["severity"], labels.get("entity")
+
+
 def test_every_alert_is_tested_firing_not_firing_and_with_its_exact_text():
     names = {r["alert"] for r in shipped_rules()}
-    firing, quiet = set(), set()
+    rules = [identity(r["alert"], r["labels"]) for r in shipped_rules()]
+    assert len(rules) == len(set(rules)), "two rules share alert name, severity and entity"
+    firing, quiet, fired_rules = set(), set(), set()
     for path in TESTS:
         for group in yaml.safe_load(path.read_text())["tests"]:
             for case in group.get("alert_rule_test", []):
@@ -65,10 +72,13 @@ def test_every_alert_is_tested_firing_not_firing_and_with_its_exact_text():
                     quiet.add(name)
                 for alert in case["exp_alerts"]:
                     firing.add(name)
+                    fired_rules.add(identity(name, alert["exp_labels"]))
                     assert set(alert["exp_annotations"]) == {"summary", "description", "runbook_url"}, name
                     assert "{{" not in str(alert["exp_annotations"]), name  # rendered text, not templates
                     assert alert["exp_labels"]["severity"], name
     assert names <= firing, f"no firing test for {sorted(names - firing)}"
+    missing = sorted(set(rules) - fired_rules, key=str)
+    assert not missing, f"no firing test for these rules (alert, severity, entity): {missing}"
     assert names <= quiet, f"no not-firing test for {sorted(names - quiet)}"
 
 

@@ -149,12 +149,35 @@ def test_every_query_collapses_exporter_replicas_before_aggregating():
     assert queries.dedup("x") == "max without (instance, pod) (x)"
 
 
+def steps(panel: dict) -> list:
+    return [s["value"] for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+
+
 @pytest.mark.nodb
-def test_thresholds_match_the_alert_config():
+def test_threshold_lines_are_the_alert_configs():
+    """The panels' orange/red lines and the budget burn window are where the alerts fire (config.yaml)."""
     from dashboards import rulefiles
     cfg = rulefiles.load()
-    assert (style.BUDGET_WARNING, style.BUDGET_CRITICAL) == (cfg.budget.warning_ratio, cfg.budget.critical_ratio)
-    assert style.ERROR_RATIO_WARNING == cfg.errors.ratio
+    by_title = {(name, p["title"]): p for name, dash in build.dashboards().items() for p in panels(dash)}
+    budget = [p for (_, title), p in by_title.items() if re.search(r"budget use|Most used", title)]
+    assert len(budget) == 7 and all(steps(p)[1:] == [cfg.budget.warning_ratio, cfg.budget.critical_ratio] for p in budget)
+    errors = [p for (_, title), p in by_title.items() if title.startswith("Error rate")]
+    assert errors and all(steps(p)[-1] == cfg.errors.ratio for p in errors)
+    assert steps(by_title["spend-overview", "Ingest lag"])[-1] == cfg.exporter.ingest_lag_seconds
+    burn = [t["expr"] for _, title, t in targets("prometheus") if "budgets by risk" in title and "rate(" in t["expr"]]
+    assert len(burn) == 6 and all(f"[{cfg.budget.burn_window}]" in e for e in burn)  # burn rate and time left
+
+
+@pytest.mark.nodb
+def test_an_installed_package_carries_the_thresholds():
+    """Outside a checkout the dashboards read the wheel's copy of config.yaml (pyproject force-include)."""
+    import tomllib
+    from dashboards import rulefiles
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    force = project["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert force["deploy/prometheus/config.yaml"] == f"dashboards/{rulefiles.PACKAGED_CONFIG.name}"
+    assert rulefiles.PACKAGED_CONFIG.parent == Path(build.__file__).parent
+    assert "!deploy/prometheus/config.yaml" in (ROOT / ".dockerignore").read_text().splitlines()
 
 
 # Grafana's macros --------------------------------------------------------------------------------------------
@@ -423,11 +446,32 @@ def prometheus(ledger, tmp_path_factory):
             prom.stop()
 
 
-def substitute(expr: str) -> str:
-    """Template variables as Grafana sends them with All selected, and short windows for a young Prometheus."""
-    for name in ("job", "instance", "model", "key_alias", "team"):
-        expr = expr.replace(f"${name}", ".*")
+VARIABLES = {"job": "job", "instance": "instance", "model": "requested_model", "key_alias": "api_key_alias",
+             "team": "team_alias"}  # Prometheus variable -> the label it selects
+
+
+def grafana_regex(value: str) -> str:
+    """One selected value of a multi-value variable as Grafana writes it into `=~"..."` (regex-escaped)."""
+    return re.sub(r"([\\^$*+?.()|{}\[\]])", r"\\\\\1", value)
+
+
+def substitute(expr: str, selected: dict[str, str] | None = None) -> str:
+    """Template variables as Grafana sends them (All, or the one value in `selected`), and short windows for a
+    young Prometheus."""
+    for name in VARIABLES:
+        value = (selected or {}).get(name)
+        expr = expr.replace(f"${name}", grafana_regex(value) if value is not None else ".*")
     return expr.replace("$__rate_interval", "1m").replace("$__interval", "1m").replace("$__range", "1h")
+
+
+def legend_labels(target: dict) -> set[str]:
+    return set(re.findall(r"\{\{\s*(\w+)\s*\}\}", target.get("legendFormat") or ""))
+
+
+def check_legend(where: tuple, target: dict, result: list) -> None:
+    """Every label the legend names is kept by the query (Prometheus drops empty labels, so: on some series)."""
+    for label in legend_labels(target):
+        assert any(label in r["metric"] for r in result), f"{where}: legend {{{{{label}}}}} not in {result[:3]}"
 
 
 def test_every_promql_panel_returns_data(prometheus):
@@ -438,11 +482,41 @@ def test_every_promql_panel_returns_data(prometheus):
         assert "$" not in expr, (dashboard, title, expr)
         result = prometheus.query(expr, at)
         assert result, f"{dashboard} / {title}: no data for {expr}"
+        check_legend((dashboard, title), target, result)
         if not target["instant"]:
             series = prometheus.api("query_range", query=expr, start=at - 20, end=at, step=5)["result"]
             assert series, f"{dashboard} / {title}: no range data for {expr}"
+            check_legend((dashboard, title), target, series)
         checked += 1
     assert checked >= 60
+
+
+def busiest(prom: Prometheus, label: str) -> str:
+    """The value of `label` with the most requests (so that most panels have data with it selected)."""
+    (top,) = prom.query(f"topk(1, sum by ({label}) (litellm_db_requests_total{{{label}!=\"\"}}))")
+    return top["metric"][label]
+
+
+def test_every_promql_panel_with_one_value_selected(prometheus):
+    """One specific value per variable (the others All): a panel that keeps the variable's label shows only that
+    value, its legend labels exist, and most panels still have data (a filter written wrong empties them)."""
+    at = time.time()
+    for variable, label in VARIABLES.items():
+        value = busiest(prometheus, label)
+        with_data, total = 0, 0
+        for dashboard, title, target in targets("prometheus"):
+            if f"${variable}" not in target["expr"]:
+                continue
+            where = (dashboard, title, f"{variable}={value}")
+            result = prometheus.query(substitute(target["expr"], {variable: value}), at)
+            total += 1
+            if not result:
+                continue
+            with_data += 1
+            check_legend(where, target, result)
+            shown = {r["metric"][label] for r in result if label in r["metric"]}
+            assert shown <= {value}, f"{where}: shows {sorted(shown)}"
+        assert total >= 20 and with_data >= 0.75 * total, (variable, value, with_data, total)
 
 
 def test_variable_queries_have_options(prometheus):
@@ -510,3 +584,18 @@ def test_replicas_are_counted_once(prometheus):
     naive = _values(prometheus, f"sum(increase(litellm_db_spend_usd_total[{window}]))", at)[()]
     single = _values(prometheus, expr(queries.SPEND_IN_RANGE, first), at)[()]
     assert single > 0 and naive == pytest.approx(REPLICAS * single, rel=TOLERANCE)
+
+
+def test_budget_tables_list_only_entities_with_a_limit(prometheus):
+    """Every column of a budget table (spend, burn rate, time left, reset, ...) has a row only for an entity with a
+    limit: the demo has keys, teams and users without one, and their rows would otherwise fill the tables."""
+    at = time.time()
+
+    def label_sets(expr: str) -> set[tuple]:
+        return {tuple(sorted(r["metric"].items())) for r in prometheus.query(substitute(expr), at)}
+    for entity, exprs in (("key", queries.KEY_BUDGET), ("team", queries.TEAM_BUDGET), ("user", queries.USER_BUDGET)):
+        limited = label_sets(exprs["limit"])
+        everyone = label_sets(exprs["spend"].split(" and ")[0])  # the spend gauge alone: with and without a limit
+        assert limited and everyone - limited, f"the demo has {entity}s with and without a limit"
+        for column, expr in exprs.items():
+            assert label_sets(expr) <= limited, f"{entity} {column}: rows without a limit"

@@ -75,13 +75,15 @@ def findings(r: dict, opts: Options) -> list[dict]:
                                                         for g, s in gaps.items()) + "."))
     pr = r["pricing"]
     if pr["unpriced_requests"]:
+        never = [m["model"] for m in pr["models"] if m["never_priced"]]
         out.append(_f("pricing", "Fix model pricing: paid models logged at $0", _impact(share(pr["unpriced_requests"],
                       req)), "low", "Add or correct the model's cost in LiteLLM's model_info (input_cost_per_token, "
                       "output_cost_per_token) so spend and budgets count these requests.",
                       {"requests": pr["unpriced_requests"], "tokens": pr["unpriced_tokens"],
-                       "models": [m["model"] for m in pr["models"]]},
+                       "models": [m["model"] for m in pr["models"]], "never_priced": never},
                       f"{num(pr['unpriced_requests'])} successful requests with {num(pr['unpriced_tokens'])} tokens "
-                      f"cost $0 on models other requests paid for: {', '.join(m['model'] for m in pr['models'][:5])}."))
+                      f"cost $0 on models that are not free: {', '.join(m['model'] for m in pr['models'][:5])}"
+                      + (f" ({len(never)} never priced at all)." if never else ".")))
     cc = r["cost_concentration"]
     if cc["top_requests"] and (cc["top_10_share"] or 0) >= 0.3:
         top = cc["top_requests"][0]
@@ -141,13 +143,22 @@ _ERROR_ACTIONS = {
 
 
 def _budget_findings(r: dict) -> list[dict]:
-    ents = [e for e in r["budgets"]["entities"] if e["days_left"] is not None and e["days_left"] < 7]
+    """Budgets exhausted, or running out within a week at the burn rate before LiteLLM resets them (a budget that
+    resets first is not about to stop anyone)."""
+    ents = [e for e in r["budgets"]["entities"] if e["days_left"] is not None and e["days_left"] < 7
+            and (e["days_left"] == 0 or not e["resets_first"])]
     if not ents:
         return []
-    worst = ents[0]
+    worst = min(ents, key=lambda e: e["days_left"])
     gone = [e for e in ents if e["days_left"] == 0]
-    text = "; ".join(f"{e['kind']} {e['name']}: {pct(e['used'], 0)} of {usd(e['max_budget_usd'])}"
-                     + (" (exhausted)" if e["days_left"] == 0 else f", runs out in {e['days_left'] * 24:.1f} h")
+
+    def state(e: dict) -> str:
+        if e["days_left"] > 0:
+            return f", runs out in {e['days_left'] * 24:.1f} h" + (
+                f" (resets {e['budget_reset_at']})" if e["budget_reset_at"] else " (no reset)")
+        return " (exhausted" + (f" until its reset at {e['budget_reset_at']})" if e["budget_reset_at"] else
+                                ", no reset)")
+    text = "; ".join(f"{e['kind']} {e['name']}: {pct(e['used'], 0)} of {usd(e['max_budget_usd'])}{state(e)}"
                      for e in ents[:5])
     return [_f("budgets", "Raise or re-plan budgets that are about to run out",
                "high" if gone or worst["days_left"] < 1 else "medium", "low",

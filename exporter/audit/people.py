@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
@@ -9,6 +10,8 @@ from exporter.audit.model import Options, ratio, share
 from exporter.audit.queries import Raw, finite
 
 GAPS = ("no_end_user", "no_session", "no_tags", "no_team")
+# A model whose name says it is free: OpenRouter's `:free` variants, or `free` as a slug segment (openrouter/free)
+FREE_NAME = re.compile(r"(:free$)|(^|[/:_.-])free($|[/:_.-])", re.IGNORECASE)
 
 
 def _key_name(raw: Raw, api_key: str) -> str:
@@ -89,8 +92,15 @@ def attribution(detail: list[dict], raw: Raw, requests: int, spend: float) -> di
     return out
 
 
+def is_free(model: str, groups) -> bool:
+    return any(FREE_NAME.search(name or "") for name in (model, *groups))
+
+
 def pricing(detail: list[dict]) -> dict:
-    """Rows with tokens but zero spend (not failures, not cache hits) on models that other rows show are paid."""
+    """Rows with tokens but zero spend (not failures, not cache hits): a pricing gap, unless the model is free.
+
+    Free means both: no row of the model was ever priced, and its name (or model group) says it is free. A paid
+    model that LiteLLM never priced (every row $0) is a gap too, not a free model."""
     acc = defaultdict(lambda: {"priced_requests": 0, "unpriced_requests": 0, "unpriced_tokens": 0, "groups": set()})
     for r in detail:
         a = acc[r["model"]]
@@ -103,7 +113,8 @@ def pricing(detail: list[dict]) -> dict:
         if not a["unpriced_requests"]:
             continue
         item = {"model": model, "model_groups": sorted(g for g in a.pop("groups") if g), **a}
-        (flagged if a["priced_requests"] else free).append(item)
+        free_model = not a["priced_requests"] and is_free(model, item["model_groups"])
+        (free if free_model else flagged).append({**item, "never_priced": not a["priced_requests"]})
     flagged.sort(key=lambda x: -x["unpriced_requests"])
     return {"unpriced_requests": sum(x["unpriced_requests"] for x in flagged),
             "unpriced_tokens": sum(x["unpriced_tokens"] for x in flagged),

@@ -17,6 +17,7 @@ from exporter.schema import Capabilities
 SPEND_LOGS = "LiteLLM_SpendLogs"
 EARLIEST, LATEST = datetime(1970, 1, 1), datetime(9999, 1, 1)
 BURN_WINDOW = timedelta(days=7)
+NO_FILTERS = {"model_group": None, "key_alias": None, "team_alias": None}
 MAX_USERS = 10_000
 # Timeline bucket widths, smallest first: the first that gives at most MAX_BUCKETS buckets is used.
 BUCKETS = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
@@ -74,15 +75,16 @@ def bucket_for(span_seconds: float) -> int:
 
 
 def resolve_window(conn: Connection, opts: Options) -> tuple[datetime | None, datetime | None, dict]:
-    """The [start, end) to audit: --since/--until, or --last DUR up to the newest request."""
+    """The [start, end) to audit: --since/--until, or --last DUR up to the newest request that passes the filters."""
     start, end = opts.since, opts.until
+    filters = {"model_group": opts.model, "key_alias": opts.key, "team_alias": opts.team}  # NULL: no filter
     if opts.last is not None:
-        newest = _rows(conn, "audit/window", {"start": start or EARLIEST, "end": end or LATEST})[0]["last_start"]
-        newest = _naive(newest)
+        newest = _rows(conn, "audit/window", {"start": start or EARLIEST, "end": end or LATEST, **filters})[0]
+        newest = _naive(newest["last_start"])
         if newest is not None:
             end = newest + timedelta(milliseconds=1)
             start = max(start, end - timedelta(seconds=opts.last)) if start else end - timedelta(seconds=opts.last)
-    ext = _rows(conn, "audit/window", {"start": start or EARLIEST, "end": end or LATEST})[0]
+    ext = _rows(conn, "audit/window", {"start": start or EARLIEST, "end": end or LATEST, **filters})[0]
     return start, end, ext
 
 
@@ -109,15 +111,22 @@ def collect(conn: Connection, caps: Capabilities, opts: Options, step=lambda nam
     if caps.usable(SPEND_LOGS, "session_id"):
         raw.sessions = _rows(conn, "audit/sessions", params)
     step("budgets")
+    if end is None and any(params[k] for k in NO_FILTERS):  # budgets burn at the ledger's pace, not the filter's
+        last = _naive(_rows(conn, "audit/window", {"start": start or EARLIEST, "end": LATEST, **NO_FILTERS})[0]
+                      ["last_start"])
     _budgets(conn, caps, raw, start, end, last)
     return raw
 
 
 def _budgets(conn: Connection, caps: Capabilities, raw: Raw, start, end, last) -> None:
-    """Budgets and names, and spend over the burn window: the audit window, or its last 7 days."""
+    """Budgets and names, and spend over the burn window: the audit window, or its last 7 days; either trimmed to
+    the time the ledger covers (a ledger of 21 hours divides its spend by 21 hours, not by 7 days)."""
     raw.burn_end = end or (last + timedelta(milliseconds=1) if last else raw.db_now)
     raw.burn_start = start or (raw.burn_end - BURN_WINDOW)
     raw.burn = _rows(conn, "audit/burn", {"since": raw.burn_start, "end": raw.burn_end})
+    ledger_first = _naive(raw.burn[0]["ledger_first"]) if raw.burn else None
+    if ledger_first is not None and ledger_first > raw.burn_start:
+        raw.burn_start = ledger_first
     raw.keys = _rows(conn, "key_budgets")
     raw.teams = _rows(conn, "team_budgets" if caps.usable("LiteLLM_TeamTable", "soft_budget") else "team_budgets_nosoft")
     raw.users = _rows(conn, "user_budgets", {"limit": MAX_USERS})

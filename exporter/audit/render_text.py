@@ -11,6 +11,23 @@ from rich.table import Table as RichTable
 from exporter.audit.sections import sections
 
 WIDTH = 120
+GAP = 2  # between two columns (the cell padding of box.SIMPLE_HEAD)
+
+
+def widths(t) -> list[int]:
+    """Column widths that fit WIDTH: numbers and headers are never cut (rich would crop a no_wrap column, even the
+    last one); the widest text column folds first, down to 12 characters (34 for the first column)."""
+    natural = [max([len(h)] + [len(row[i]) for row in t.rows]) for i, h in enumerate(t.headers)]
+    floor = [n if i in t.numeric else min(n, max(len(t.headers[i]), 34 if i == 0 else 12))
+             for i, n in enumerate(natural)]
+    out = list(natural)
+    budget = WIDTH - GAP * (len(out) - 1)
+    while sum(out) > budget:
+        wide = [i for i in range(len(out)) if out[i] > floor[i]]
+        if not wide:
+            break
+        out[max(wide, key=lambda i: out[i])] -= 1
+    return out
 
 
 def render(report: dict, color: bool = False) -> str:
@@ -26,13 +43,12 @@ def render(report: dict, color: bool = False) -> str:
         for t in s.tables:
             if not t.rows:
                 continue
-            table = RichTable(title=t.title or None, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True,
-                              show_edge=False)
-            for i, h in enumerate(t.headers):
+            table = RichTable(title=t.title or None, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                              padding=(0, 1), collapse_padding=True, show_edge=False)
+            for i, (h, width) in enumerate(zip(t.headers, widths(t))):
                 right = i in t.numeric
-                longest = max([len(h)] + [len(row[i]) for row in t.rows])
                 table.add_column(h, justify="right" if right else "left", no_wrap=right, overflow="fold",
-                                 min_width=min(longest, 34 if i == 0 else 12))
+                                 width=width)
             for row in t.rows:
                 table.add_row(*row)
             console.print(table)

@@ -160,9 +160,10 @@ def _always_failing(report: dict, detail: list[dict], opts: Options) -> list[dic
                 continue
             group = "" if m["model_group"] == NO_GROUP else m["model_group"]
             rows = [r for r in detail if r["model_group"] == group and (level == "model_group" or r["model"] == m["model"])]
-            if level == "model" and group in seen:
+            if level == "model" and group in seen:  # its whole group is listed already
                 continue
-            seen.add(group)
+            if level == "model_group":
+                seen.add(group)
             cls, dom_share, sample = _dominant(rows)
             models = m.get("models") or [m.get("model")]
             out.append({"level": level, "model_group": m["model_group"], "models": models,
@@ -222,15 +223,17 @@ def _concentration(dist: dict, spend: float, requests: int, raw: Raw) -> dict:
     total = curve[-1]["cum_spend"] if curve else 0.0
     top = [_request(r, raw) for r in sorted(dist["top_spend"], key=lambda r: -finite(r["spend"]))]
     k1 = max(1, -(-n // 100)) if n else 0
-    at = {p["rank"]: p["cum_spend"] for p in curve}
-    top2 = sum(r["spend_usd"] for r in top[:2])
+    at = {p["rank"]: p["cum_spend"] for p in curve}  # every rank up to max(--top, 10), then every 0.5%
+
+    def top_share(k: int) -> float | None:  # the k most expensive requests' share, whatever --top is
+        return share(at.get(min(k, n), 0.0), total) if n else None
     return {
         "total_spend_usd": spend,
         "top_requests": top,
-        "top_2_share": share(top2, spend),
-        "top_10_share": share(sum(r["spend_usd"] for r in top[:10]), spend),
+        "top_2_share": top_share(2),
+        "top_10_share": top_share(10),
         "top_1pct_requests": k1,
-        "top_1pct_share": share(at.get(k1, 0.0), total) if k1 else None,
+        "top_1pct_share": top_share(k1) if k1 else None,
         "curve": [[p["rank"] / n, share(p["cum_spend"], total) or 0.0] for p in curve] if n else [],
     }
 

@@ -46,6 +46,7 @@ def sections(r: dict) -> list[Section]:
     s.tables.append(Table(["#", "action", "impact", "effort", "evidence"],
                           [[str(f["priority"]), f["title"], f["impact"], f["effort"], f["summary"]]
                            for f in r["findings"]]))
+    s.tables.append(Table(["#", "what to do"], [[str(f["priority"]), f["action"]] for f in r["findings"]]))
     out.append(s)
 
     s = Section("errors", "Failures")
@@ -53,6 +54,11 @@ def sections(r: dict) -> list[Section]:
     s.tables.append(Table(["error class", "failures", "share of failures"],
                           [[c, num(n), pct(n / r["failures"] if r["failures"] else None)]
                            for c, n in r["errors_by_class"].items()], "By error class", (1, 2)))
+    failing_models = sorted((m for m in r["models"] if m["failures"]), key=lambda m: (-m["failures"], m["model_group"]))
+    s.tables.append(Table(["model group", "failures", "error rate", "error classes"],
+                          [[m["model_group"], num(m["failures"]), pct(m["error_rate"]),
+                            ", ".join(f"{c} {num(n)}" for c, n in m["errors_by_class"].items())]
+                           for m in failing_models[:TOP_MODELS]], "By model", (1, 2)))
     af = r["always_failing_models"]
     if af:
         s.tables.append(Table(["model group", "model(s)", "requests", "failures", "dominant error"],

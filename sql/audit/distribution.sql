@@ -2,8 +2,9 @@
 --   a narrow materialized set: latency (endTime - startTime), time to first token (where completionStartTime
 --   differs from endTime) and cost per billed request (spend > 0) percentiles per model group and overall
 --   (percentile_cont); the cost concentration curve (requests sorted by spend, cumulative spend at every 0.5%
---   of requests and at each of the top :limit); the top :limit requests by spend and the :limit slowest, with
---   their model, key and tokens (looked up by primary key).
+--   of requests and at each rank up to max(:limit, 10), so the top-2 and top-10 shares never depend on
+--   :limit); the top :limit requests by spend and the :limit slowest, with their model, key and tokens (looked
+--   up by primary key).
 -- Binds: :start, :end (timestamps, UTC), :model_group, :key_alias, :team_alias (text, NULL = no filter),
 --   :limit (how many top requests)
 -- Output labels: section ('latency', 'curve', 'top_spend', 'slowest'), model_group (NULL = all, for latency)
@@ -58,7 +59,7 @@ GROUP BY ROLLUP (w.model_group)
 UNION ALL
 SELECT 'curve', NULL, jsonb_build_object('rank', r.rank, 'cum_spend', r.cum_spend, 'n', n.n)
 FROM ranked r CROSS JOIN n
-WHERE r.rank <= :limit OR floor(r.rank * 200.0 / n.n) > floor((r.rank - 1) * 200.0 / n.n)
+WHERE r.rank <= GREATEST(:limit, 10) OR floor(r.rank * 200.0 / n.n) > floor((r.rank - 1) * 200.0 / n.n)
 UNION ALL
 SELECT p.section, NULL,
        jsonb_build_object('request_id', s.request_id, 'start_time', s."startTime", 'model_group', s.model_group,
