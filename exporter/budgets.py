@@ -72,11 +72,11 @@ class Budgets:
 
     def collect(self, conn: Connection, caps: Capabilities) -> int:
         out, read = [], 0
-        keys = conn.execute(sqlfiles.statement("key_budgets")).all()
+        keys = conn.execute(sqlfiles.statement("key_budgets"), {"limit": self.limits["api_key_alias"]}).all()
         read += len(keys)
         out += self._keys(keys)
         team_sql = "team_budgets" if caps.usable("LiteLLM_TeamTable", "soft_budget") else "team_budgets_nosoft"
-        teams = conn.execute(sqlfiles.statement(team_sql)).all()
+        teams = conn.execute(sqlfiles.statement(team_sql), {"limit": self.limits["team_alias"]}).all()
         read += len(teams)
         out += _Entity("team", ("team", "team_alias")).build(
             [([label_value(t.team_id), label_value(t.team_alias or t.team_id)], t.spend, t.max_budget,
