@@ -13,7 +13,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from exporter.config import DatabaseConfig
+from exporter.config import POSTGRES_MAX_MS, DatabaseConfig, postgres_milliseconds
 from exporter.errors import ConfigError, DatabaseError
 
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
@@ -56,11 +56,12 @@ def create_engine(cfg: DatabaseConfig, url: URL | None = None) -> Engine:
             raise ConfigError("no database URL: set --database.url, LITELLM_EXPORTER_DATABASE_URL or DATABASE_URL "
                               "(or run `litellm-spend-exporter demo` for a local demo)")
         url = normalize_url(cfg.url.get_secret_value())
+    idle = min(postgres_milliseconds(max(cfg.statement_timeout * 2, 60)), POSTGRES_MAX_MS)
     settings = {
         "default_transaction_read_only": "on",
-        "statement_timeout": f"{int(cfg.statement_timeout * 1000)}ms",
-        "lock_timeout": f"{int(cfg.lock_timeout * 1000)}ms",
-        "idle_in_transaction_session_timeout": f"{int(max(cfg.statement_timeout * 2, 60) * 1000)}ms",
+        "statement_timeout": f"{postgres_milliseconds(cfg.statement_timeout)}ms",
+        "lock_timeout": f"{postgres_milliseconds(cfg.lock_timeout)}ms",
+        "idle_in_transaction_session_timeout": f"{idle}ms",
     }
     engine = sa.create_engine(
         url,

@@ -55,6 +55,21 @@ def test_config_errors_exit_2(tmp_path):
     assert "not valid YAML" in one_line_error(run_cli("check", "--config.file", str(path)))
 
 
+@pytest.mark.parametrize("args,expected", [
+    (["--database.statement-timeout", "1" + "0" * 400], "database.statement_timeout: expected a duration of at most"),
+    (["--database.lock-timeout", "30d"], "database.lock_timeout: must be below 2147483647ms (PostgreSQL's limit"),
+    (["--config.file", "{huge_int}"], "database.statement_timeout: expected a duration of at most"),
+])
+def test_out_of_range_durations_exit_2(tmp_path, args, expected):
+    path = tmp_path / "c.yml"
+    path.write_text("database:\n  statement_timeout: 1" + "0" * 400 + "\n")  # YAML reads an int too big for a float
+    args = [str(path) if a == "{huge_int}" else a for a in args]
+    proc = run_cli("check", *args, env=clean_env(DATABASE_URL="postgresql://u@127.0.0.1:1/x"))
+    assert proc.returncode == 2, proc.stderr
+    line = one_line_error(proc)
+    assert expected in line and "unexpected error" not in line and "0" * 100 not in line
+
+
 def test_missing_database_url_exit_2():
     proc = run_cli("check")
     assert proc.returncode == 2
