@@ -141,7 +141,17 @@ def test_serve_wrong_password_exits_1(exporter_login):
     proc = run_cli("serve", "--web.listen-address", f"127.0.0.1:{free_port()}", env=clean_env(DATABASE_URL=url),
                    timeout=60)
     assert proc.returncode == 1
-    assert "password authentication failed" in proc.stderr and "WrongPassw0rd" not in proc.stderr
+    line = one_line_error(proc)  # the fatal first refresh is reported once, not also as a log line
+    assert line.startswith("litellm-spend-exporter serve: password authentication failed")
+    assert "WrongPassw0rd" not in proc.stderr + proc.stdout
+
+
+def test_serve_database_without_litellm_tables_exits_1(pg_server):
+    proc = run_cli("serve", "--web.listen-address", f"127.0.0.1:{free_port()}", "--unsafe.allow-write-role",
+                   env=clean_env(DATABASE_URL=pg_server.url("postgres")), timeout=60)
+    assert proc.returncode == 1
+    line = one_line_error(proc)
+    assert line.startswith("litellm-spend-exporter serve: no LiteLLM tables in schema 'public'")
 
 
 KEYS_SQL = """
