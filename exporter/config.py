@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+from urllib.parse import parse_qs, urlsplit
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from exporter.errors import ConfigError
 
@@ -50,6 +51,18 @@ def _postgres_timeout(seconds: float) -> float:
     return seconds
 
 
+def url_schema(url: Any) -> str | None:
+    """The `schema` argument of a Prisma-style database URL (`...?schema=litellm`), if it has one."""
+    raw = url.get_secret_value() if isinstance(url, SecretStr) else url
+    if not isinstance(raw, str):
+        return None
+    try:
+        values = parse_qs(urlsplit(raw.strip()).query).get("schema")
+    except ValueError:  # not a URL: reported when the URL is used
+        return None
+    return values[-1] if values else None
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
@@ -66,6 +79,16 @@ class DatabaseConfig(Strict):
     _durations = field_validator("statement_timeout", "lock_timeout", "connect_timeout", mode="before")(
         lambda v: parse_duration(v))
     _postgres_limit = field_validator("statement_timeout", "lock_timeout")(_postgres_timeout)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _schema_from_url(cls, data: Any) -> Any:
+        """A Prisma URL's `?schema=` (LiteLLM's DATABASE_URL) is the schema, unless one is set explicitly."""
+        if isinstance(data, dict) and "schema" not in data and "db_schema" not in data:
+            schema = url_schema(data.get("url"))
+            if schema is not None:
+                data = {**data, "schema": schema}
+        return data
 
     @field_validator("connect_timeout")
     @classmethod
@@ -267,6 +290,11 @@ def load(flags: dict[tuple[str, str], Any] | None = None, config_file: str | Non
             continue  # reported by validation below
         section[path[1]] = value
         sources[path] = source
+    database = merged.get("database")
+    if ("database", "schema") not in sources and isinstance(database, dict) and "schema" not in database \
+            and url_schema(database.get("url")) is not None:
+        sources[("database", "schema")] = \
+            f"the schema= argument of the database URL ({sources.get(('database', 'url'), origin)})"
     try:
         return Config.model_validate(merged)
     except ValidationError as exc:

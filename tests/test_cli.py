@@ -114,6 +114,38 @@ def test_check_reports_capabilities(exporter_login):
     assert exporter_login.password not in out + proc.stderr
 
 
+PRISMA_ARGS = "schema=litellm&connection_limit=10&pool_timeout=60&pgbouncer=true&socket_timeout=30" \
+              "&statement_cache_size=0&connect_timeout=5"
+
+
+def test_check_and_serve_with_a_prisma_url(litellm_db):
+    """LiteLLM's DATABASE_URL is a Prisma URL: `?schema=` selects LiteLLM's schema (an explicit
+    DATABASE_SCHEMA wins), Prisma's own arguments are dropped, connect_timeout goes to libpq."""
+    from sqlalchemy.engine import make_url
+
+    from exporter import roles
+
+    litellm_db.execute('INSERT INTO "LiteLLM_VerificationToken" (token, key_alias, spend) VALUES (\'h\', \'k\', 2)')
+    litellm_db.execute("ALTER SCHEMA public RENAME TO litellm")
+    litellm_db.execute("CREATE SCHEMA public")  # empty: were ?schema= ignored, no LiteLLM table would be found
+    role, password = f"prisma_{litellm_db.name}", "Prisma-Pa55"
+    admin = make_url(litellm_db.url)
+    roles.apply(admin, [roles.Reader("exporter", role, 5, "60s", password)], "litellm")
+    try:
+        url = litellm_db.pg.url(litellm_db.name, user=role, password=password) + "?" + PRISMA_ARGS
+        proc = run_cli("check", env=clean_env(DATABASE_URL=url))
+        assert proc.returncode == 0, proc.stderr
+        assert "schema                         litellm" in proc.stdout and "OK:" in proc.stdout
+        explicit = run_cli("check", env=clean_env(DATABASE_URL=url, DATABASE_SCHEMA="public"))
+        assert explicit.returncode == 1 and "no LiteLLM tables in schema 'public'" in explicit.stderr
+        with Serve(url) as srv:
+            got = samples(srv.metrics())
+        assert got[("litellm_db_up", ())] == 1
+        assert got[("litellm_db_key_spend_usd", (("api_key_alias", "k"), ("team_alias", "")))] == 2
+    finally:
+        roles.remove(admin, "litellm")
+
+
 def test_check_older_litellm(make_litellm_db):
     old = make_litellm_db(upto="20250425182129")
     login = make_login(old)

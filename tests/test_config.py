@@ -57,6 +57,25 @@ def test_database_schema_follows_litellm_variable():
     assert config.load({}, None, environ={"DATABASE_SCHEMA": "llm"}).database.db_schema == "llm"
 
 
+PRISMA_URL = "postgresql://u:p@h/db?schema=litellm&connection_limit=10&pool_timeout=60"
+
+
+def test_database_schema_from_a_prisma_url(tmp_path):
+    assert config.load({}, None, environ={"DATABASE_URL": PRISMA_URL}).database.db_schema == "litellm"
+    assert config.load({}, None, environ={"DATABASE_URL": PRISMA_URL.replace("schema=litellm", "schema=")}
+                       ).database.db_schema == "public"
+    # an explicit setting wins, even when it is the default
+    assert config.load({}, None, environ={"DATABASE_URL": PRISMA_URL, "DATABASE_SCHEMA": "public"}
+                       ).database.db_schema == "public"
+    assert config.load({("database", "schema"): "other"}, None, environ={"DATABASE_URL": PRISMA_URL}
+                       ).database.db_schema == "other"
+    path = write(tmp_path, f"database:\n  url: {PRISMA_URL}\n  schema: public\n")
+    assert config.load({}, path, environ={}).database.db_schema == "public"
+    with pytest.raises(ConfigError, match=r"database.schema: .*\[from the schema= argument of the database URL "
+                                          r"\(environment variable DATABASE_URL\)\]"):
+        config.load({}, None, environ={"DATABASE_URL": PRISMA_URL.replace("litellm", "x" * 64)})
+
+
 def test_config_file_from_environment(tmp_path):
     path = write(tmp_path, "log:\n  level: debug\n")
     assert config.load({}, None, environ={"LITELLM_EXPORTER_CONFIG_FILE": path}).log.level == "debug"
