@@ -43,13 +43,14 @@ class Running:
             self.refresher.stop()
             raise
         self.http.start()
-        first_ok = self.refresher.refresh()
+        first_ok = self.refresher.refresh(log_failure=False)  # reported once below, not also as a log line
         if not first_ok:
             cause = self.refresher.last_exception
             if not (isinstance(cause, DatabaseError) and cause.transient):
                 self.stop()
-                raise ExporterError(self.refresher.last_error or "the first refresh failed")
-            log.warning("database not reachable yet; serving litellm_db_up 0 and retrying")
+                raise ExporterError(self.refresher.last_error or "the first refresh failed") from cause
+            log.warning("database not reachable yet (%s); serving litellm_db_up 0 and retrying",
+                        self.refresher.last_error)
         self.refresher.start(delay_first=first_ok)
         scheme = "https" if web and web.tls_server_config else "http"
         self.url = f"{scheme}://{host or '127.0.0.1'}:{self.http.port}/metrics"

@@ -4,32 +4,63 @@ from __future__ import annotations
 
 import os
 import re
+from urllib.parse import parse_qs, urlsplit
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from exporter.errors import ConfigError
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 ENV_PREFIX = "LITELLM_EXPORTER_"
+MAX_DURATION_DAYS = 366  # no setting needs more; keeps timers and date arithmetic far from their limits
+POSTGRES_MAX_MS = 2147483647  # PostgreSQL's limit for statement_timeout and lock_timeout (int4 milliseconds)
 
 
 def parse_duration(value: Any) -> float:
-    """`30s`, `500ms`, `5m`, `1h`, `7d` or a number of seconds -> seconds (float)."""
+    """`30s`, `500ms`, `5m`, `1h`, `7d` or a number of seconds -> seconds (float), at most 366 days."""
     if isinstance(value, bool):
         raise ValueError("expected a duration like 30s, 5m or 1h")
-    if isinstance(value, (int, float)):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        seconds = float(m.group(1)) * _UNITS[m.group(2)]
-    else:
-        raise ValueError("expected a duration like 30s, 5m or 1h")
-    if not (seconds >= 0) or seconds == float("inf"):
-        raise ValueError("expected a non-negative, finite duration")
+    try:
+        if isinstance(value, (int, float)):
+            seconds = float(value)
+        elif isinstance(value, str) and (m := _DURATION.match(value)):
+            seconds = float(m.group(1)) * _UNITS[m.group(2)]
+        else:
+            raise ValueError("expected a duration like 30s, 5m or 1h")
+    except OverflowError:  # an integer too large for a float
+        seconds = float("inf")
+    if not (seconds >= 0):
+        raise ValueError("expected a non-negative duration")
+    if seconds > MAX_DURATION_DAYS * 86400:
+        raise ValueError(f"expected a duration of at most {MAX_DURATION_DAYS}d")
     return seconds
+
+
+def postgres_milliseconds(seconds: float) -> int:
+    """A duration as the whole milliseconds PostgreSQL is given (what `statement_timeout` is set to)."""
+    return int(seconds * 1000)
+
+
+def _postgres_timeout(seconds: float) -> float:
+    if postgres_milliseconds(seconds) >= POSTGRES_MAX_MS:
+        raise ValueError(f"must be below {POSTGRES_MAX_MS}ms (PostgreSQL's limit, about 24.8 days)")
+    return seconds
+
+
+def url_schema(url: Any) -> str | None:
+    """The `schema` argument of a Prisma-style database URL (`...?schema=litellm`), if it has one."""
+    raw = url.get_secret_value() if isinstance(url, SecretStr) else url
+    if not isinstance(raw, str):
+        return None
+    try:
+        values = parse_qs(urlsplit(raw.strip()).query).get("schema")
+    except ValueError:  # not a URL: reported when the URL is used
+        return None
+    return values[-1] if values else None
 
 
 class Strict(BaseModel):
@@ -47,6 +78,17 @@ class DatabaseConfig(Strict):
 
     _durations = field_validator("statement_timeout", "lock_timeout", "connect_timeout", mode="before")(
         lambda v: parse_duration(v))
+    _postgres_limit = field_validator("statement_timeout", "lock_timeout")(_postgres_timeout)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _schema_from_url(cls, data: Any) -> Any:
+        """A Prisma URL's `?schema=` (LiteLLM's DATABASE_URL) is the schema, unless one is set explicitly."""
+        if isinstance(data, dict) and "schema" not in data and "db_schema" not in data:
+            schema = url_schema(data.get("url"))
+            if schema is not None:
+                data = {**data, "schema": schema}
+        return data
 
     @field_validator("connect_timeout")
     @classmethod
@@ -90,6 +132,8 @@ class SpendLogsConfig(Strict):
     def _at_least_a_minute(cls, v: float) -> float:
         if v < 60:
             raise ValueError("must be at least 1m (LiteLLM writes rows 10-30 s after a request ends)")
+        if v > 86400:  # which values keep their own series is ranked on days that can no longer change
+            raise ValueError("must be at most 1d")
         return v
 
 
@@ -136,6 +180,7 @@ class ReaderConfig(Strict):
     statement_timeout: float = Field(60.0, description="statement_timeout set on the role itself")
     password_file: str | None = Field(None, description="file holding the password (else the environment)")
     _durations = field_validator("statement_timeout", mode="before")(lambda v: parse_duration(v))
+    _postgres_limit = field_validator("statement_timeout")(_postgres_timeout)
 
     @field_validator("name")
     @classmethod
@@ -247,6 +292,11 @@ def load(flags: dict[tuple[str, str], Any] | None = None, config_file: str | Non
             continue  # reported by validation below
         section[path[1]] = value
         sources[path] = source
+    database = merged.get("database")
+    if ("database", "schema") not in sources and isinstance(database, dict) and "schema" not in database \
+            and url_schema(database.get("url")) is not None:
+        sources[("database", "schema")] = \
+            f"the schema= argument of the database URL ({sources.get(('database', 'url'), origin)})"
     try:
         return Config.model_validate(merged)
     except ValidationError as exc:
@@ -269,10 +319,14 @@ def _describe(exc: ValidationError, sources: dict[tuple[str, str], str], origin:
             msg = f"missing required value {key}"
         else:
             got = err.get("input")
-            shown = "<hidden>" if loc[-1:] == ("url",) else repr(got)
+            shown = "<hidden>" if loc[-1:] == ("url",) else _shorten(repr(got))
             msg = f"invalid value for {key}: {err['msg'].removeprefix('Value error, ')} (got {shown})"
         lines.append(f"{msg} [from {source}]")
     return "; ".join(lines)
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _allowed_keys(loc: tuple[str, ...]) -> list[str]:

@@ -13,7 +13,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from exporter.config import DatabaseConfig
+from exporter.config import POSTGRES_MAX_MS, DatabaseConfig, postgres_milliseconds
 from exporter.errors import ConfigError, DatabaseError
 
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
@@ -25,8 +25,17 @@ def redact(text: str) -> str:
     return _KV_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
 
 
+# LiteLLM's DATABASE_URL is a Prisma connection URL: these arguments are Prisma's own, libpq refuses them.
+# `schema` sets database.schema (exporter/config.py) unless that is set explicitly; the pool and statement-cache
+# arguments have no meaning for the exporter's one connection.
+PRISMA_ONLY = ("schema", "connection_limit", "pool_timeout", "socket_timeout", "pgbouncer", "statement_cache_size")
+# Prisma's TLS arguments libpq has no equivalent for: dropping them could connect with less checking than asked.
+PRISMA_TLS = {"sslidentity": "give the client certificate and key as sslcert= and sslkey= (PEM)",
+              "sslaccept": "use sslmode=verify-full (with sslrootcert=) to verify the server's certificate"}
+
+
 def normalize_url(raw: str) -> URL:
-    """Accept LiteLLM's `postgresql://` / `postgres://` URLs and use the psycopg 3 driver."""
+    """Accept LiteLLM's `postgresql://` / `postgres://` (Prisma) URLs and use the psycopg 3 driver."""
     try:
         url = make_url(raw.strip())
     except Exception:  # noqa: BLE001 - sqlalchemy raises ArgumentError with the URL in it
@@ -34,7 +43,10 @@ def normalize_url(raw: str) -> URL:
             from None
     if url.get_backend_name() not in ("postgresql", "postgres"):
         raise ConfigError(f"database URL must start with postgresql:// (got {url.drivername}://)")
-    return url.set(drivername="postgresql+psycopg")
+    for name, instead in PRISMA_TLS.items():
+        if name in url.query and not (name == "sslaccept" and url.query[name] == "accept_invalid_certs"):
+            raise ConfigError(f"database URL: {name}= is a Prisma argument libpq does not have; {instead}")
+    return url.difference_update_query(PRISMA_ONLY + ("sslaccept",)).set(drivername="postgresql+psycopg")
 
 
 def display(url: URL) -> str:
@@ -56,11 +68,12 @@ def create_engine(cfg: DatabaseConfig, url: URL | None = None) -> Engine:
             raise ConfigError("no database URL: set --database.url, LITELLM_EXPORTER_DATABASE_URL or DATABASE_URL "
                               "(or run `litellm-spend-exporter demo` for a local demo)")
         url = normalize_url(cfg.url.get_secret_value())
+    idle = min(postgres_milliseconds(max(cfg.statement_timeout * 2, 60)), POSTGRES_MAX_MS)
     settings = {
         "default_transaction_read_only": "on",
-        "statement_timeout": f"{int(cfg.statement_timeout * 1000)}ms",
-        "lock_timeout": f"{int(cfg.lock_timeout * 1000)}ms",
-        "idle_in_transaction_session_timeout": f"{int(max(cfg.statement_timeout * 2, 60) * 1000)}ms",
+        "statement_timeout": f"{postgres_milliseconds(cfg.statement_timeout)}ms",
+        "lock_timeout": f"{postgres_milliseconds(cfg.lock_timeout)}ms",
+        "idle_in_transaction_session_timeout": f"{idle}ms",
     }
     engine = sa.create_engine(
         url,

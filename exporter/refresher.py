@@ -84,8 +84,11 @@ class Refresher:
     last_exception: BaseException | None = None
 
     # -- one refresh -------------------------------------------------------------------------------
-    def refresh(self) -> bool:
-        """Run every source in one read-only transaction; publish on success. Returns success."""
+    def refresh(self, log_failure: bool = True) -> bool:
+        """Run every source in one read-only transaction; publish on success. Returns success.
+
+        `log_failure=False` leaves a failure's report to the caller (`serve` prints a fatal first one once).
+        """
         started = time.perf_counter()
         current = None
         timings = {}
@@ -110,7 +113,7 @@ class Refresher:
                 source.rollback()
             if not isinstance(exc, ExporterError):
                 exc = db.translate(exc, self.engine.url) if hasattr(exc, "orig") else exc
-            self._fail(current, exc, started)
+            self._fail(current, exc, started, log_failure)
             return False
         for source in self.sources:
             source.commit()
@@ -140,7 +143,7 @@ class Refresher:
                                 "`litellm-spend-exporter roles apply`) or pass --unsafe.allow-write-role")
         self._write_risks = risks
 
-    def _fail(self, query: str | None, exc: BaseException, started: float) -> None:
+    def _fail(self, query: str | None, exc: BaseException, started: float, log_failure: bool = True) -> None:
         if query:
             self._query[query] = (time.perf_counter() - started, False)
         self._up = False
@@ -148,7 +151,7 @@ class Refresher:
         self._results["failure"] += 1
         self.last_exception = exc
         message = str(exc) if isinstance(exc, ExporterError) else f"{type(exc).__name__}: {db.redact(str(exc))}"
-        if message != self.last_error:
+        if log_failure and message != self.last_error:
             log.error("refresh failed: %s", message, exc_info=log.isEnabledFor(logging.DEBUG))
         self.last_error = message
         self._publish()

@@ -32,7 +32,8 @@ log = logging.getLogger("exporter.spend_logs")
 MAX_MINUTES_PER_QUERY = 60  # a re-read covers at most this many contiguous minutes
 PAGE_ROWS = 10_000  # rows per round trip (bounds the result held in memory)
 CENSUS_MAX_AGE = 300.0  # seconds: a census at least this often, whatever the insert counter says
-_SKIP_REASONS = ("nonfinite_spend", "negative_spend", "negative_tokens", "negative_duration", "nonfinite_duration")
+_SKIP_REASONS = ("nonfinite_spend", "negative_spend", "negative_tokens", "huge_tokens", "negative_duration",
+                 "nonfinite_duration")
 
 
 @dataclass
@@ -48,6 +49,8 @@ class _Row:
     output_tokens: int
     cache_read_tokens: int | None
     cache_creation_tokens: int | None
+    negative_cache_tokens: int  # how many of the two cache token values the row block clamped up to 0
+    huge_cache_tokens: int  # ... or down to 1e15
     duration: float | None
     ttft: float | None
     normalized_error: str | None
@@ -257,6 +260,7 @@ class SpendLogs:
                           row.end_user), start_epoch=_epoch(row.start_time), status=row.status, spend=row.spend,
                     input_tokens=row.input_tokens, output_tokens=row.output_tokens,
                     cache_read_tokens=row.cache_read_tokens, cache_creation_tokens=row.cache_creation_tokens,
+                    negative_cache_tokens=row.negative_cache_tokens, huge_cache_tokens=row.huge_cache_tokens,
                     duration=row.duration, ttft=row.ttft, normalized_error=row.normalized_error,
                     error_code=row.error_code, error_class=row.error_class, error_hint=row.error_hint)
 

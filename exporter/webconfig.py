@@ -49,6 +49,11 @@ def load(path: str) -> WebConfig:
         if not hashed.startswith(("$2a$", "$2b$", "$2y$")):
             raise ConfigError(f"web config file {path}: basic_auth_users.{user} must be a bcrypt hash "
                               "(e.g. from `htpasswd -nBC 10 USER`), never a plain password")
+        try:
+            bcrypt.checkpw(b"", hashed.encode("utf-8"))  # a malformed hash would fail every login later
+        except ValueError:
+            raise ConfigError(f"web config file {path}: basic_auth_users.{user} is not a valid bcrypt hash "
+                              "(e.g. from `htpasswd -nBC 10 USER`)") from None
     if web.tls_server_config:
         ssl_context(web.tls_server_config, path)  # fail now, not at the first connection
     return web
@@ -72,8 +77,15 @@ def ssl_context(tls: TLSServerConfig, source: str = "web config") -> ssl.SSLCont
     return ctx
 
 
+BCRYPT_MAX_PASSWORD_BYTES = 72  # bcrypt reads no more; the bcrypt package refuses longer passwords
+
+
 class BasicAuth:
-    """Checks `Authorization: Basic` headers against bcrypt hashes; remembers successes (bcrypt is slow)."""
+    """Checks `Authorization: Basic` headers against bcrypt hashes; remembers successes (bcrypt is slow).
+
+    A password longer than bcrypt's 72 bytes is refused (401) rather than cut: only its first 72 bytes could
+    be compared, so any suffix would pass.
+    """
 
     def __init__(self, users: dict[str, str]):
         self.users = {u: h.encode() for u, h in users.items()}
@@ -88,14 +100,18 @@ class BasicAuth:
         except (ValueError, UnicodeDecodeError):
             return False
         hashed = self.users.get(user)
-        if hashed is None:
-            bcrypt.checkpw(b"timing", _dummy_hash())  # same cost for unknown users
+        secret = password.encode("utf-8")
+        if hashed is None or len(secret) > BCRYPT_MAX_PASSWORD_BYTES:
+            bcrypt.checkpw(b"timing", _dummy_hash())  # same cost for unknown users and refused passwords
             return False
-        token = hmac.new(hashed, password.encode("utf-8"), hashlib.sha256).digest()
+        token = hmac.new(hashed, secret, hashlib.sha256).digest()
         with self._lock:
             if token in self._ok:
                 return True
-        if not bcrypt.checkpw(password.encode("utf-8"), hashed):
+        try:
+            if not bcrypt.checkpw(secret, hashed):
+                return False
+        except ValueError:  # never a dropped connection: a refused login is a 401
             return False
         with self._lock:
             if len(self._ok) > 1000:

@@ -6,8 +6,10 @@
 --   those fields, or return '' / NULL)
 -- Output labels: requested_model, model, api_provider, api_key, team, user, end_user, status,
 --   normalized_error, error_code, error_class, error_hint
--- Output values: request_id, start_time, minute, day (Unix minute and day of startTime), spend, input_tokens, output_tokens, cache_read_tokens,
---   cache_creation_tokens, duration (s), ttft (s, only where completionStartTime differs from endTime), db_now
+-- Output values: request_id, start_time, minute, day (Unix minute and day of startTime), spend, input_tokens,
+--   output_tokens, cache_read_tokens, cache_creation_tokens (clamped to [0, 1e15]), negative_cache_tokens,
+--   huge_cache_tokens (how many of the two were clamped up or down), duration (s), ttft (s, only where
+--   completionStartTime differs from endTime), db_now
 -- Tables: LiteLLM_SpendLogs (metadata is read only for failed rows, and for rows older than `status`)
 -- Checked against: litellm-proxy-extras 0.4.110 (status since 20250508072103); index ("startTime", request_id)
 SELECT r.*, statement_timestamp() AS db_now
@@ -30,6 +32,8 @@ FROM (
          s.completion_tokens AS output_tokens,
          CASE WHEN :with_cache_tokens THEN u.cache_read END AS cache_read_tokens,
          CASE WHEN :with_cache_tokens THEN u.cache_creation END AS cache_creation_tokens,
+         COALESCE(u.negative, 0) AS negative_cache_tokens,
+         COALESCE(u.huge, 0) AS huge_cache_tokens,
          CASE WHEN isfinite(s."startTime") AND isfinite(s."endTime")  -- 'infinity': NaN, skipped and counted
               THEN date_part('epoch', s."endTime" - s."startTime") ELSE 'NaN' END AS duration,
          CASE WHEN s."completionStartTime" <> s."endTime"
@@ -53,17 +57,19 @@ FROM (
     FROM (SELECT CASE WHEN jsonb_typeof(s.metadata->'error_information') = 'object'
                       THEN s.metadata->'error_information' END AS ei) x
     WHERE st.status = 'failure') e ON true
-  LEFT JOIN LATERAL (
-    SELECT CASE WHEN jsonb_typeof(uo->'cache_read_input_tokens') = 'number'
-                  THEN least(greatest((uo->>'cache_read_input_tokens')::numeric, 0), 1e15)::bigint
-                WHEN jsonb_typeof(uo->'prompt_tokens_details'->'cached_tokens') = 'number'
-                  THEN least(greatest((uo->'prompt_tokens_details'->>'cached_tokens')::numeric, 0), 1e15)::bigint
-           END AS cache_read,
-           CASE WHEN jsonb_typeof(uo->'cache_creation_input_tokens') = 'number'
-                  THEN least(greatest((uo->>'cache_creation_input_tokens')::numeric, 0), 1e15)::bigint
-           END AS cache_creation
-    FROM (SELECT CASE WHEN jsonb_typeof(s.metadata->'usage_object') = 'object'
-                      THEN s.metadata->'usage_object' END AS uo) y
+  LEFT JOIN LATERAL (  -- cache tokens clamped to [0, 1e15], and how many of the two were (counted by reason)
+    SELECT least(greatest(cr, 0), 1e15)::bigint AS cache_read,
+           least(greatest(cc, 0), 1e15)::bigint AS cache_creation,
+           (COALESCE(cr, 0) < 0)::int + (COALESCE(cc, 0) < 0)::int AS negative,
+           (COALESCE(cr, 0) > 1e15)::int + (COALESCE(cc, 0) > 1e15)::int AS huge
+    FROM (SELECT CASE WHEN jsonb_typeof(uo->'cache_read_input_tokens') = 'number'
+                        THEN (uo->>'cache_read_input_tokens')::numeric
+                      WHEN jsonb_typeof(uo->'prompt_tokens_details'->'cached_tokens') = 'number'
+                        THEN (uo->'prompt_tokens_details'->>'cached_tokens')::numeric END AS cr,
+                 CASE WHEN jsonb_typeof(uo->'cache_creation_input_tokens') = 'number'
+                        THEN (uo->>'cache_creation_input_tokens')::numeric END AS cc
+          FROM (SELECT CASE WHEN jsonb_typeof(s.metadata->'usage_object') = 'object'
+                            THEN s.metadata->'usage_object' END AS uo) y) z
     WHERE :with_cache_tokens) u ON true
   -- end row block
   WHERE (s."startTime", s.request_id) >= (:from_time, :from_id) AND s."startTime" < :to_time

@@ -1,18 +1,17 @@
 -- Purpose: (LiteLLM before 20250508072103, without the `status` column: status from metadata) aggregate every SpendLogs row with startTime < :before in one pass (the exporter's cold start);
 --   rows from :before on are read one by one (sql/spend_logs_rows.sql) so that late rows can be de-duplicated.
---   Values that cannot be counted (NaN/infinite/negative spend, negative tokens, negative or infinite
---   durations) are clamped
---   exactly as the exporter clamps single rows, and counted by reason. Sums are numeric (exact), so the
---   order rows are added in never changes a value.
+--   Values that cannot be counted (NaN/infinite/negative spend, negative tokens, cache tokens outside
+--   [0, 1e15], negative or infinite durations) are clamped exactly as the exporter clamps single rows,
+--   and counted by reason. Sums are numeric (exact), so the order rows are added in never changes a value.
 -- Binds: :before (timestamp), :with_user, :with_end_user, :with_cache_tokens (booleans),
 --   :neg_duration_bounds, :neg_ttft_bounds (float8[]: the negated histogram bounds, ascending; so that
 --   width_bucket counts bounds >= value, i.e. Prometheus' `le` buckets)
 -- Output labels: day (Unix day of startTime; NULL for -infinity), requested_model, model, api_provider,
 --   api_key, team, user, end_user, status, normalized_error, error_code, error_class, error_hint
 -- Output values: requests, first_start (epoch of the group's earliest startTime), spend, input_tokens,
---   output_tokens, cache_read_tokens, cache_creation_tokens,
---   duration_sum, ttft_sum, nonfinite_spend, negative_spend, negative_tokens, negative_duration,
---   nonfinite_duration, duration_w0 .. duration_w14 and ttft_w0 .. ttft_w11 (rows per width_bucket value)
+--   output_tokens, cache_read_tokens, cache_creation_tokens, duration_sum, ttft_sum, nonfinite_spend,
+--   negative_spend, negative_tokens, huge_tokens, negative_duration, nonfinite_duration,
+--   duration_w0 .. duration_w14 and ttft_w0 .. ttft_w11 (rows per width_bucket value)
 -- Tables: LiteLLM_SpendLogs (metadata is read only for failed rows, and for rows older than `status`)
 -- Checked against: litellm-proxy-extras 0.4.110 (status since 20250508072103)
 SELECT day, requested_model, model, api_provider, api_key, team, "user", end_user, status,
@@ -28,8 +27,9 @@ SELECT day, requested_model, model, api_provider, api_key, team, "user", end_use
        sum(ttft::numeric) FILTER (WHERE ttft >= 0 AND ttft < 'Infinity') AS ttft_sum,
        count(*) FILTER (WHERE NOT (spend > '-Infinity' AND spend < 'Infinity')) AS nonfinite_spend,
        count(*) FILTER (WHERE spend < 0 AND spend > '-Infinity') AS negative_spend,
-       sum((input_tokens < 0)::int + (output_tokens < 0)::int + (cache_read_tokens < 0)::int
-           + (cache_creation_tokens < 0)::int) AS negative_tokens,
+       sum((COALESCE(input_tokens, 0) < 0)::int + (COALESCE(output_tokens, 0) < 0)::int  -- NULL counts 0
+           + negative_cache_tokens) AS negative_tokens,
+       sum(huge_cache_tokens) AS huge_tokens,
        count(*) FILTER (WHERE duration < 0) AS negative_duration,
        count(*) FILTER (WHERE NOT (duration > '-Infinity' AND duration < 'Infinity')) AS nonfinite_duration,
        -- histogram buckets as columns (width_bucket values 0 .. len(bounds); tests/test_sql.py checks the count)
@@ -83,6 +83,8 @@ FROM (
          s.completion_tokens AS output_tokens,
          CASE WHEN :with_cache_tokens THEN u.cache_read END AS cache_read_tokens,
          CASE WHEN :with_cache_tokens THEN u.cache_creation END AS cache_creation_tokens,
+         COALESCE(u.negative, 0) AS negative_cache_tokens,
+         COALESCE(u.huge, 0) AS huge_cache_tokens,
          CASE WHEN isfinite(s."startTime") AND isfinite(s."endTime")  -- 'infinity': NaN, skipped and counted
               THEN date_part('epoch', s."endTime" - s."startTime") ELSE 'NaN' END AS duration,
          CASE WHEN s."completionStartTime" <> s."endTime"
@@ -106,17 +108,19 @@ FROM (
     FROM (SELECT CASE WHEN jsonb_typeof(s.metadata->'error_information') = 'object'
                       THEN s.metadata->'error_information' END AS ei) x
     WHERE st.status = 'failure') e ON true
-  LEFT JOIN LATERAL (
-    SELECT CASE WHEN jsonb_typeof(uo->'cache_read_input_tokens') = 'number'
-                  THEN least(greatest((uo->>'cache_read_input_tokens')::numeric, 0), 1e15)::bigint
-                WHEN jsonb_typeof(uo->'prompt_tokens_details'->'cached_tokens') = 'number'
-                  THEN least(greatest((uo->'prompt_tokens_details'->>'cached_tokens')::numeric, 0), 1e15)::bigint
-           END AS cache_read,
-           CASE WHEN jsonb_typeof(uo->'cache_creation_input_tokens') = 'number'
-                  THEN least(greatest((uo->>'cache_creation_input_tokens')::numeric, 0), 1e15)::bigint
-           END AS cache_creation
-    FROM (SELECT CASE WHEN jsonb_typeof(s.metadata->'usage_object') = 'object'
-                      THEN s.metadata->'usage_object' END AS uo) y
+  LEFT JOIN LATERAL (  -- cache tokens clamped to [0, 1e15], and how many of the two were (counted by reason)
+    SELECT least(greatest(cr, 0), 1e15)::bigint AS cache_read,
+           least(greatest(cc, 0), 1e15)::bigint AS cache_creation,
+           (COALESCE(cr, 0) < 0)::int + (COALESCE(cc, 0) < 0)::int AS negative,
+           (COALESCE(cr, 0) > 1e15)::int + (COALESCE(cc, 0) > 1e15)::int AS huge
+    FROM (SELECT CASE WHEN jsonb_typeof(uo->'cache_read_input_tokens') = 'number'
+                        THEN (uo->>'cache_read_input_tokens')::numeric
+                      WHEN jsonb_typeof(uo->'prompt_tokens_details'->'cached_tokens') = 'number'
+                        THEN (uo->'prompt_tokens_details'->>'cached_tokens')::numeric END AS cr,
+                 CASE WHEN jsonb_typeof(uo->'cache_creation_input_tokens') = 'number'
+                        THEN (uo->>'cache_creation_input_tokens')::numeric END AS cc
+          FROM (SELECT CASE WHEN jsonb_typeof(s.metadata->'usage_object') = 'object'
+                            THEN s.metadata->'usage_object' END AS uo) y) z
     WHERE :with_cache_tokens) u ON true
   -- end row block
   WHERE s."startTime" < :before

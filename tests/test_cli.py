@@ -55,6 +55,21 @@ def test_config_errors_exit_2(tmp_path):
     assert "not valid YAML" in one_line_error(run_cli("check", "--config.file", str(path)))
 
 
+@pytest.mark.parametrize("args,expected", [
+    (["--database.statement-timeout", "1" + "0" * 400], "database.statement_timeout: expected a duration of at most"),
+    (["--database.lock-timeout", "30d"], "database.lock_timeout: must be below 2147483647ms (PostgreSQL's limit"),
+    (["--config.file", "{huge_int}"], "database.statement_timeout: expected a duration of at most"),
+])
+def test_out_of_range_durations_exit_2(tmp_path, args, expected):
+    path = tmp_path / "c.yml"
+    path.write_text("database:\n  statement_timeout: 1" + "0" * 400 + "\n")  # YAML reads an int too big for a float
+    args = [str(path) if a == "{huge_int}" else a for a in args]
+    proc = run_cli("check", *args, env=clean_env(DATABASE_URL="postgresql://u@127.0.0.1:1/x"))
+    assert proc.returncode == 2, proc.stderr
+    line = one_line_error(proc)
+    assert expected in line and "unexpected error" not in line and "0" * 100 not in line
+
+
 def test_missing_database_url_exit_2():
     proc = run_cli("check")
     assert proc.returncode == 2
@@ -99,6 +114,38 @@ def test_check_reports_capabilities(exporter_login):
     assert exporter_login.password not in out + proc.stderr
 
 
+PRISMA_ARGS = "schema=litellm&connection_limit=10&pool_timeout=60&pgbouncer=true&socket_timeout=30" \
+              "&statement_cache_size=0&connect_timeout=5"
+
+
+def test_check_and_serve_with_a_prisma_url(litellm_db):
+    """LiteLLM's DATABASE_URL is a Prisma URL: `?schema=` selects LiteLLM's schema (an explicit
+    DATABASE_SCHEMA wins), Prisma's own arguments are dropped, connect_timeout goes to libpq."""
+    from sqlalchemy.engine import make_url
+
+    from exporter import roles
+
+    litellm_db.execute('INSERT INTO "LiteLLM_VerificationToken" (token, key_alias, spend) VALUES (\'h\', \'k\', 2)')
+    litellm_db.execute("ALTER SCHEMA public RENAME TO litellm")
+    litellm_db.execute("CREATE SCHEMA public")  # empty: were ?schema= ignored, no LiteLLM table would be found
+    role, password = f"prisma_{litellm_db.name}", "Prisma-Pa55"
+    admin = make_url(litellm_db.url)
+    roles.apply(admin, [roles.Reader("exporter", role, 5, "60s", password)], "litellm")
+    try:
+        url = litellm_db.pg.url(litellm_db.name, user=role, password=password) + "?" + PRISMA_ARGS
+        proc = run_cli("check", env=clean_env(DATABASE_URL=url))
+        assert proc.returncode == 0, proc.stderr
+        assert "schema                         litellm" in proc.stdout and "OK:" in proc.stdout
+        explicit = run_cli("check", env=clean_env(DATABASE_URL=url, DATABASE_SCHEMA="public"))
+        assert explicit.returncode == 1 and "no LiteLLM tables in schema 'public'" in explicit.stderr
+        with Serve(url) as srv:
+            got = samples(srv.metrics())
+        assert got[("litellm_db_up", ())] == 1
+        assert got[("litellm_db_key_spend_usd", (("api_key_alias", "k"), ("team_alias", "")))] == 2
+    finally:
+        roles.remove(admin, "litellm")
+
+
 def test_check_older_litellm(make_litellm_db):
     old = make_litellm_db(upto="20250425182129")
     login = make_login(old)
@@ -126,7 +173,17 @@ def test_serve_wrong_password_exits_1(exporter_login):
     proc = run_cli("serve", "--web.listen-address", f"127.0.0.1:{free_port()}", env=clean_env(DATABASE_URL=url),
                    timeout=60)
     assert proc.returncode == 1
-    assert "password authentication failed" in proc.stderr and "WrongPassw0rd" not in proc.stderr
+    line = one_line_error(proc)  # the fatal first refresh is reported once, not also as a log line
+    assert line.startswith("litellm-spend-exporter serve: password authentication failed")
+    assert "WrongPassw0rd" not in proc.stderr + proc.stdout
+
+
+def test_serve_database_without_litellm_tables_exits_1(pg_server):
+    proc = run_cli("serve", "--web.listen-address", f"127.0.0.1:{free_port()}", "--unsafe.allow-write-role",
+                   env=clean_env(DATABASE_URL=pg_server.url("postgres")), timeout=60)
+    assert proc.returncode == 1
+    line = one_line_error(proc)
+    assert line.startswith("litellm-spend-exporter serve: no LiteLLM tables in schema 'public'")
 
 
 KEYS_SQL = """

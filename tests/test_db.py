@@ -109,6 +109,22 @@ def test_litellm_style_urls_use_psycopg3():
     assert "p@" not in db.display(db.normalize_url("postgresql://u:p@h/d"))
 
 
+def test_prisma_only_arguments_are_dropped():
+    url = db.normalize_url("postgresql://u:p@h/d?schema=litellm&connection_limit=10&pool_timeout=60&pgbouncer=true"
+                           "&socket_timeout=5&statement_cache_size=0&sslaccept=accept_invalid_certs"
+                           "&connect_timeout=3&sslmode=require&application_name=x")
+    assert dict(url.query) == {"connect_timeout": "3", "sslmode": "require", "application_name": "x"}
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("postgresql://u@h/d?sslaccept=strict", "sslaccept= is a Prisma argument.*sslmode=verify-full"),
+    ("postgresql://u@h/d?sslidentity=client.p12&sslpassword=x", "sslidentity= is a Prisma argument.*sslkey="),
+])
+def test_prisma_tls_arguments_are_refused_not_weakened(raw, expected):
+    with pytest.raises(ConfigError, match=expected):
+        db.normalize_url(raw)
+
+
 @pytest.mark.parametrize("text,secret", [
     ("postgresql://user:hunter2@host/db", "hunter2"),
     ("postgresql+psycopg://u:p%40ss@h:5432/x?sslmode=require", "p%40ss"),

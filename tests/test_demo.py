@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from helpers import SCRIPT, clean_env, http_get, run_cli, samples, wait_for
+from test_cli import one_line_error
 
 from exporter.demo import DEMO_DIR_PREFIX as PREFIX
 
@@ -69,8 +73,39 @@ def test_demo_keep_leaves_the_data_directory():
             shutil.rmtree(path, ignore_errors=True)
 
 
-def test_demo_help_and_bad_rows():
-    assert run_cli("demo", "--rows", "-5").returncode == 1
+@pytest.mark.parametrize("args,expected", [
+    (["--rows", "-5"], "--rows must be 0 or more (got -5)"),
+    (["--days", "0"], "--days must be more than 0"),
+    (["--days", "nan"], "--days must be more than 0"),
+    (["--days", "1e9"], "at most 3650"),
+    (["--traffic", "-1"], "--traffic must be a finite number"),
+    (["--traffic", "inf"], "--traffic must be a finite number"),
+    (["--postgres", "bogus"], "--postgres: unknown PostgreSQL kind 'bogus'"),
+    (["--postgres", "debian-x"], "--postgres: unknown PostgreSQL kind 'debian-x'"),
+])
+def test_demo_bad_options_exit_2_before_starting_anything(args, expected):
+    before = leftovers()
+    proc = run_cli("demo", "--once", *args, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    line = one_line_error(proc)
+    assert line.startswith("litellm-spend-exporter demo: configuration error: ") and expected in line, line
+    assert leftovers() == before  # validated before PostgreSQL was started
+
+
+def test_demo_without_litellm_migrations_exits_1(tmp_path):
+    """litellm-proxy-extras missing (shadowed by a plain module on PYTHONPATH): one line, exit 1."""
+    (tmp_path / "litellm_proxy_extras.py").write_text("# not the package: as if it were not installed\n")
+    env = clean_env()
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(tmp_path), env.get("PYTHONPATH")) if p)
+    before = leftovers()
+    proc = run_cli("demo", "--once", env=env, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    line = one_line_error(proc)
+    assert "litellm-proxy-extras is not installed" in line and "unexpected error" not in line, line
+    assert leftovers() == before
+
+
+def test_demo_help():
     assert "--traffic" in run_cli("demo", "--help").stdout
 
 

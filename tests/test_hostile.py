@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import subprocess
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from psycopg import sql
 from conftest import require_binary
 from helpers import by, exporter_for, samples, scrape, total
 from spendrows import failure, insert, row
-from test_faults import check_ledger, ledger_truth, utcnow
+from test_faults import check_ledger, counter_lines, ledger_truth, utcnow
 
 from exporter import errorclass
 from exporter.labels import MAX_LABEL_LENGTH
@@ -295,3 +296,52 @@ def test_skipped_rows_are_counted_and_logged_once_per_reason(litellm_db, caplog)
     reasons = [getattr(r, "reason", None) for r in lines]
     assert sorted(reasons) == sorted(expected), reasons  # one line per reason, not per row or refresh
     assert total(s, "litellm_db_spend_usd_total") == pytest.approx(0.01 * 3 * 20 + 0.01 + 0.5 * 15)  # NaN and negative spend count 0
+
+
+def hostile_values(start, prefix: str) -> list[dict]:
+    """Rows with every value the exporter clamps: NaN, +/-Infinity and negative spend, negative tokens, cache
+    tokens below 0 and above 1e15 (usage_object), and one ordinary row; `start` and the next 8 seconds."""
+    usage = [{"usage_object": {"cache_read_input_tokens": -5, "cache_creation_input_tokens": 1e300}},
+             {"usage_object": {"prompt_tokens_details": {"cached_tokens": 2e15}}}]
+    rows = [row(start, spend=float("nan")), row(start, spend=float("inf")), row(start, spend=float("-inf")),
+            row(start, spend=-1.0), row(start, prompt_tokens=-5), row(start, prompt_tokens=-1, completion_tokens=-7),
+            row(start, metadata=usage[0]), row(start, metadata=usage[1]), row(start, spend=0.25)]
+    for i, r in enumerate(rows):
+        r["startTime"] += timedelta(seconds=i)
+        r["endTime"] += timedelta(seconds=i)
+        r["completionStartTime"] += timedelta(seconds=i)
+        r["request_id"] = f"{prefix}-{i}"
+    return rows
+
+
+@pytest.mark.parametrize("cache_tokens", [False, True])
+def test_clamped_values_count_alike_through_the_aggregate_and_the_row_path(litellm_db, cache_tokens):
+    """The same hostile values in OLD rows (before the overlap window: a fresh exporter's cold-start aggregate
+    counts them) and RECENT rows (one by one): an exporter that counted every row one by one while running and
+    one started afterwards expose the same skipped-value counts and the same counters, with or without cache
+    tokens (NULL cache tokens once made the aggregate drop a row's negative tokens)."""
+    db, now = litellm_db, utcnow()
+    insert(db, [row(now - timedelta(minutes=5), request_id="first")])
+    running = exporter_for(db, spend_logs__overlap="30d", spend_logs__cache_tokens=cache_tokens)
+    scrape(running)
+    insert(db, hostile_values(now - timedelta(days=2), "old") + hostile_values(now - timedelta(minutes=2), "recent"))
+    s = scrape(running)  # the old rows are inside its 30-day window: counted one by one, like the recent ones
+    fresh = exporter_for(db, spend_logs__cache_tokens=cache_tokens)  # 15m window: the old rows are aggregated
+    f = scrape(fresh)
+    per_era = {"nonfinite_spend": 3, "negative_spend": 1, "negative_tokens": 3}
+    if cache_tokens:
+        per_era.update(negative_tokens=4, huge_tokens=2)
+    expected = {reason: 2 * n for reason, n in per_era.items()}
+    assert by(s, "litellm_db_rows_skipped_total", "reason") == expected
+    assert by(f, "litellm_db_rows_skipped_total", "reason") == expected
+    assert counter_lines(running.snapshot.body.decode()) == counter_lines(fresh.snapshot.body.decode())
+    for got in (s, f):
+        assert total(got, "litellm_db_requests_total") == 1 + 2 * 9
+        assert total(got, "litellm_db_spend_usd_total") == pytest.approx(0.01 * (1 + 2 * 4) + 2 * 0.25)
+        assert total(got, "litellm_db_input_tokens_total") == 100 * (1 + 2 * 7)
+        assert total(got, "litellm_db_output_tokens_total") == 20 * (1 + 2 * 8)
+        if cache_tokens:  # -5 counts 0, 2e15 and 1e300 count 1e15 each
+            assert total(got, "litellm_db_cache_read_input_tokens_total") == 2 * 10**15
+            assert total(got, "litellm_db_cache_creation_input_tokens_total") == 2 * 10**15
+        for (name, _), value in got.items():
+            assert math.isfinite(value), name

@@ -71,11 +71,20 @@ def test_tls_and_basic_auth(litellm_db, exporter_login, tmp_path, certs):
         assert get(srv.port, "/healthz", ctx=ctx)[0] == 200
 
 
+LONGEST = "x" * 72  # bcrypt's limit, in bytes
+
+
 def test_basic_auth_without_tls(litellm_db, exporter_login, tmp_path):
     hashed = bcrypt.hashpw(b"pw", bcrypt.gensalt(rounds=4)).decode()
-    path = web_config(tmp_path, f"basic_auth_users:\n  p: '{hashed}'\n")
+    longest = bcrypt.hashpw(LONGEST.encode(), bcrypt.gensalt(rounds=4)).decode()
+    path = web_config(tmp_path, f"basic_auth_users:\n  p: '{hashed}'\n  q: '{longest}'\n")
     with Serve(exporter_login.url, "--web.config.file", path) as srv:
         assert get(srv.port, "/metrics")[0] == 401
+        assert get(srv.port, "/metrics", ("p", "pw"))[0] == 200
+        assert get(srv.port, "/metrics", ("q", LONGEST))[0] == 200
+        # longer than bcrypt's 72 bytes: a 401, not a dropped connection, even when the first 72 bytes match
+        for user, password in (("p", "y" * 73), ("p", "é" * 40), ("q", LONGEST + "x"), ("nobody", "z" * 1000)):
+            assert get(srv.port, "/metrics", (user, password))[0] == 401, (user, len(password.encode()))
         assert get(srv.port, "/metrics", ("p", "pw"))[0] == 200
         for header in ("Basic !!!notbase64", "Bearer x", "Basic " + base64.b64encode(b"no-colon").decode()):
             conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
@@ -90,6 +99,7 @@ def test_basic_auth_without_tls(litellm_db, exporter_login, tmp_path):
     ("tls_server_config:\n  cert_file: a\n", "key_file"),
     ("tls_server_config: {}\nbogus: 1\n", "bogus"),
     ("basic_auth_users: [1, 2]\n", "basic_auth_users"),
+    ("basic_auth_users:\n  p: $2y$10$short\n", "basic_auth_users.p is not a valid bcrypt hash"),
 ])
 def test_bad_web_configs_exit_2(tmp_path, text, expected):
     path = web_config(tmp_path, text)
