@@ -70,34 +70,28 @@ class Budgets:
         self._pending: list | None = None
         self._families: list = []
 
-    def collect(self, conn: Connection, caps: Capabilities) -> int:
-        out, read = [], 0
+    def collect(self, conn: Connection, caps: Capabilities) -> None:
+        out = []
         keys = conn.execute(sqlfiles.statement("key_budgets"), {"limit": self.limits["api_key_alias"]}).all()
-        read += len(keys)
         out += self._keys(keys)
         team_sql = "team_budgets" if caps.usable("LiteLLM_TeamTable", "soft_budget") else "team_budgets_nosoft"
         teams = conn.execute(sqlfiles.statement(team_sql), {"limit": self.limits["team_alias"]}).all()
-        read += len(teams)
         out += _Entity("team", ("team", "team_alias")).build(
             [([label_value(t.team_id), label_value(t.team_alias or t.team_id)], t.spend, t.max_budget,
               t.soft_budget, t.budget_reset_at) for t in teams])
         users = conn.execute(sqlfiles.statement("user_budgets"), {"limit": self.limits["user"]}).all()
-        read += len(users)
         out += _Entity("user", ("user",)).build(
             [([label_value(u.user_id)], u.spend, u.max_budget, None, u.budget_reset_at) for u in users])
         if caps.usable("LiteLLM_OrganizationTable"):
             orgs = conn.execute(sqlfiles.statement("org_budgets")).all()
-            read += len(orgs)
             out += _Entity("org", ("org_id", "org_alias")).build(
                 [([label_value(o.organization_id), label_value(o.organization_alias)], o.spend, o.max_budget,
                   None, o.budget_reset_at) for o in orgs])
         if caps.usable("LiteLLM_EndUserTable"):
             ends = conn.execute(sqlfiles.statement("end_user_budgets"), {"limit": self.limits["end_user"]}).all()
-            read += len(ends)
             out += _Entity("end_user", ("end_user",)).build(
                 [([label_value(e.user_id)], e.spend, e.max_budget, None, e.budget_reset_at) for e in ends])
         self._pending = out
-        return read
 
     def _keys(self, rows) -> list:
         names = disambiguate([(r.key_alias or r.key_name or "", r.key_name or "", r.hashed_api_key) for r in rows])

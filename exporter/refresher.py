@@ -14,12 +14,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
+import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy.engine import Connection, Engine
 
-from exporter import __version__, db, schema
+from exporter import __version__, db, schema, sqlfiles
 from exporter.errors import ExporterError, SchemaError
+from exporter.spec import BY_NAME
 
 log = logging.getLogger("exporter.refresh")
 
@@ -27,13 +29,14 @@ log = logging.getLogger("exporter.refresh")
 class Source(Protocol):
     """A named group of queries feeding metric families.
 
-    `collect` reads inside the refresh's transaction and returns the rows it read; `commit` applies what was
-    read once the whole refresh succeeded (`rollback` drops it otherwise); `families` builds the exposition.
+    `collect` reads inside the refresh's transaction (statements from sql/, each timed by the refresher);
+    `commit` applies what was read once the whole refresh succeeded (`rollback` drops it otherwise);
+    `families` builds the exposition.
     """
 
     name: str
 
-    def collect(self, conn: Connection, caps: schema.Capabilities) -> int: ...
+    def collect(self, conn: Connection, caps: schema.Capabilities) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
     def families(self) -> list: ...
@@ -69,7 +72,7 @@ class Refresher:
     on_refresh: Callable[[], None] | None = None  # hook run after every refresh attempt (e.g. warn each time)
     caps: schema.Capabilities | None = None
     _data: list = field(default_factory=list)
-    _query: dict = field(default_factory=dict)  # name -> (duration, success)
+    _query: dict = field(default_factory=dict)  # sql/ statement name -> (duration, success) when it last ran
     _results: dict = field(default_factory=lambda: {"success": 0, "failure": 0})
     _rows_read: dict = field(default_factory=dict)
     _last_ok: float = 0.0
@@ -82,6 +85,35 @@ class Refresher:
     _thread: threading.Thread | None = None
     last_error: str | None = None
     last_exception: BaseException | None = None
+    _ran: dict = field(default_factory=dict)  # this refresh: statement name -> [seconds, rows]
+    _failed: str | None = None  # this refresh: the statement that failed
+
+    def __post_init__(self) -> None:
+        # every round trip of a statement from sql/ is timed, pages of one statement summed
+        @sa.event.listens_for(self.engine, "before_cursor_execute")
+        def _start(_conn, _cursor, _statement, _params, context, _many):
+            context._lse_started = time.perf_counter()
+
+        @sa.event.listens_for(self.engine, "after_cursor_execute")
+        def _done(_conn, cursor, _statement, _params, context, _many):
+            name = self._statement_name(context)
+            if name:
+                slot = self._ran.setdefault(name, [0.0, 0])
+                slot[0] += time.perf_counter() - getattr(context, "_lse_started", time.perf_counter())
+                slot[1] += max(cursor.rowcount, 0)
+
+        @sa.event.listens_for(self.engine, "handle_error")
+        def _error(ctx):
+            name = self._statement_name(ctx.execution_context) if ctx.execution_context else None
+            if name:
+                self._failed = name
+                slot = self._ran.setdefault(name, [0.0, 0])
+                slot[0] += time.perf_counter() - getattr(ctx.execution_context, "_lse_started", time.perf_counter())
+
+    @staticmethod
+    def _statement_name(context) -> str | None:
+        compiled = getattr(context, "compiled", None)
+        return sqlfiles.name_of(compiled.statement) if compiled is not None else None
 
     # -- one refresh -------------------------------------------------------------------------------
     def refresh(self, log_failure: bool = True) -> bool:
@@ -90,8 +122,7 @@ class Refresher:
         `log_failure=False` leaves a failure's report to the caller (`serve` prints a fatal first one once).
         """
         started = time.perf_counter()
-        current = None
-        timings = {}
+        self._ran, self._failed = {}, None
         try:
             with db.snapshot(self.engine) as conn:
                 if self._schema_stale():  # the catalog read is the costliest fixed part of a refresh
@@ -103,23 +134,17 @@ class Refresher:
                     log.warning("the database role can write: %s (running anyway: --unsafe.allow-write-role)",
                                 "; ".join(self._write_risks))
                 for source in self.sources:
-                    current = source.name
-                    t0 = time.perf_counter()
-                    rows = source.collect(conn, self.caps)
-                    timings[source.name] = (time.perf_counter() - t0, rows)
-                current = None
+                    source.collect(conn, self.caps)
         except Exception as exc:  # noqa: BLE001 - a refresh must never kill the loop
             for source in self.sources:
                 source.rollback()
             if not isinstance(exc, ExporterError):
                 exc = db.translate(exc, self.engine.url) if hasattr(exc, "orig") else exc
-            self._fail(current, exc, started, log_failure)
+            self._fail(exc, started, log_failure)
             return False
         for source in self.sources:
             source.commit()
-        for name, (secs, rows) in timings.items():
-            self._query[name] = (secs, True)
-            self._rows_read[name] = self._rows_read.get(name, 0) + rows
+        self._record_statements()
         self._data = [f for source in self.sources for f in source.families()]
         self._up = True
         self._last_ok = self.clock()
@@ -143,9 +168,13 @@ class Refresher:
                                 "`litellm-spend-exporter roles apply`) or pass --unsafe.allow-write-role")
         self._write_risks = risks
 
-    def _fail(self, query: str | None, exc: BaseException, started: float, log_failure: bool = True) -> None:
-        if query:
-            self._query[query] = (time.perf_counter() - started, False)
+    def _record_statements(self) -> None:
+        for name, (secs, rows) in self._ran.items():
+            self._query[name] = (secs, name != self._failed)
+            self._rows_read[name] = self._rows_read.get(name, 0) + rows
+
+    def _fail(self, exc: BaseException, started: float, log_failure: bool = True) -> None:
+        self._record_statements()
         self._up = False
         self._last_duration = time.perf_counter() - started
         self._results["failure"] += 1
@@ -158,29 +187,26 @@ class Refresher:
 
     # -- exposition --------------------------------------------------------------------------------
     def health_families(self) -> list:
-        up = GaugeMetricFamily("litellm_db_up", "1 if the last refresh read the database successfully, else 0.",
-                               value=1.0 if self._up else 0.0)
-        info = GaugeMetricFamily("litellm_db_build_info", "Build information of litellm-spend-exporter.",
-                                 labels=["version", "python_version"])
+        def gauge(name, **kw):
+            return GaugeMetricFamily(name, BY_NAME[name].help, **kw)
+
+        def counter(name, **kw):
+            return CounterMetricFamily(name.removesuffix("_total"), BY_NAME[name].help, **kw)
+
+        up = gauge("litellm_db_up", value=1.0 if self._up else 0.0)
+        info = gauge("litellm_db_build_info", labels=["version", "python_version"])
         info.add_metric([__version__, platform.python_version()], 1.0)
-        last = GaugeMetricFamily("litellm_db_last_refresh_timestamp_seconds",
-                                 "Unix time of the last successful refresh (0 before the first).",
-                                 value=self._last_ok)
-        duration = GaugeMetricFamily("litellm_db_refresh_duration_seconds",
-                                     "Wall time of the last refresh attempt, all queries included.",
-                                     value=self._last_duration)
-        results = CounterMetricFamily("litellm_db_refreshes", "Refresh attempts by result.", labels=["result"])
+        last = gauge("litellm_db_last_refresh_timestamp_seconds", value=self._last_ok)
+        duration = gauge("litellm_db_refresh_duration_seconds", value=self._last_duration)
+        results = counter("litellm_db_refreshes_total", labels=["result"])
         for result, count in sorted(self._results.items()):
             results.add_metric([result], count)
-        qdur = GaugeMetricFamily("litellm_db_query_duration_seconds",
-                                 "Duration of each named query in the last refresh that ran it.", labels=["query"])
-        qok = GaugeMetricFamily("litellm_db_query_success",
-                                "1 if the named query succeeded the last time it ran, else 0.", labels=["query"])
+        qdur = gauge("litellm_db_query_duration_seconds", labels=["query"])
+        qok = gauge("litellm_db_query_success", labels=["query"])
         for name, (secs, ok) in sorted(self._query.items()):
             qdur.add_metric([name], secs)
             qok.add_metric([name], 1.0 if ok else 0.0)
-        rows = CounterMetricFamily("litellm_db_rows_read", "Rows returned to the exporter by each named query.",
-                                   labels=["query"])
+        rows = counter("litellm_db_rows_read_total", labels=["query"])
         for name, count in sorted(self._rows_read.items()):
             rows.add_metric([name], count)
         return [up, info, last, duration, results, qdur, qok, rows]

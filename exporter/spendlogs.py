@@ -144,7 +144,7 @@ class SpendLogs:
         return {"with_user": self.with_user, "with_end_user": self.with_end_user,
                 "with_cache_tokens": self.cache_tokens}
 
-    def collect(self, conn: Connection, caps: Capabilities) -> int:
+    def collect(self, conn: Connection, caps: Capabilities) -> None:
         variant = "" if caps.status_column else "_nostatus"
         aware = caps.timestamps_with_time_zone
         hw = conn.execute(sqlfiles.statement("spend_logs_high_water")).one()
@@ -160,14 +160,12 @@ class SpendLogs:
                      db_now=db_now, inserted=hw.inserted, out_of_range=max(self.out_of_range, hw.out_of_range))
         if p.out_of_range > self.out_of_range:
             p.skips["start_time_out_of_range"] += p.out_of_range - self.out_of_range
-        rows_read = 0
         if cold:
             for g in conn.execute(sqlfiles.statement("spend_logs_totals" + variant),
                                   {"before": window_from, **self._flags(),
                                    "neg_duration_bounds": negated_bounds(DURATION_BUCKETS),
                                    "neg_ttft_bounds": negated_bounds(TTFT_BUCKETS)}):
                 p.add(*self._group(g, p.skips))
-                rows_read += 1
         p.census = {m: n for m, n in self.census.items() if m >= int(_epoch(window_from) // 60)}
 
         # 1. the rows after the cursor, up to a few minutes past the database clock (later rows: the census)
@@ -183,7 +181,6 @@ class SpendLogs:
                 p.after_cursor += 1
                 p.census[row.minute] = p.census.get(row.minute, 0) + 1
         caught_up = read < self.max_rows
-        rows_read += read
 
         # 2. rows that landed behind the cursor: a census of the window when the insert counter cannot rule
         # them out (or it is old), then every minute whose count changed is read again
@@ -191,7 +188,7 @@ class SpendLogs:
             hw.inserted - self.inserted - self.counted_since - p.after_cursor
         age = (_epoch(db_now) - _epoch(self.census_at)) if self.census_at else None
         if caught_up and (cold or unexplained != 0 or age is None or age >= CENSUS_MAX_AGE):
-            rows_read += self._census(conn, variant, p, aware, self.max_rows - read)
+            self._census(conn, variant, p, aware, self.max_rows - read)
 
         for sql_name, target, column in (("key_names", p.key_names, "hashed_api_key"),
                                          ("team_names", p.team_names, "team_id")):
@@ -200,9 +197,7 @@ class SpendLogs:
             for name in names + [sql_name]:  # live rows last, so they win
                 for row in conn.execute(sqlfiles.statement(name)):
                     target[getattr(row, column)] = row
-                    rows_read += 1
         self._pending = p
-        return rows_read
 
     def _rows(self, conn: Connection, variant: str, start: tuple, end: datetime):
         """Rows from `start` = (startTime, request_id) on (inclusive) with startTime < end, in order, in pages."""
@@ -233,10 +228,10 @@ class SpendLogs:
             p.newest = start
         return True
 
-    def _census(self, conn: Connection, variant: str, p: _Pending, aware: bool, budget: int) -> int:
+    def _census(self, conn: Connection, variant: str, p: _Pending, aware: bool, budget: int) -> None:
         census = {row.minute: row.n for row in
                   conn.execute(sqlfiles.statement("spend_logs_census"), {"since": p.window_from})}
-        read, rows = len(census), 0
+        rows = 0
         changed = sorted(m for m in census.keys() | p.census.keys() if census.get(m, 0) != p.census.get(m, 0))
         known = dict(p.census)
         p.census = dict(census)
@@ -252,7 +247,6 @@ class SpendLogs:
             for row in self._rows(conn, variant, (_from_minute(first, aware), ""), _from_minute(last + 1, aware)):
                 rows += 1
                 self._count(row, p, aware)
-        return read + rows
 
     def _raw(self, row) -> _Row:
         return _Row(day=FIRST_DAY if row.day is None else row.day,

@@ -33,6 +33,17 @@ def text(name: str) -> str:
     return (sql_dir() / f"{name}.sql").read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=None)
 def statement(name: str) -> sa.TextClause:
     """The statement in sql/<name>.sql; values are bound with :name parameters, never formatted in."""
-    return sa.text(text(name))
+    clause = sa.text(text(name))
+    _NAMES[id(clause)] = name  # the clause lives in the cache, so its id stays its own
+    return clause
+
+
+_NAMES: dict[int, str] = {}
+
+
+def name_of(clause: object) -> str | None:
+    """The sql/ file name of a clause made by `statement`, else None."""
+    return _NAMES.get(id(clause))

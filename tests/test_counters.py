@@ -152,7 +152,6 @@ class Failing:
         self.source.collect(conn, caps)
         if self.fail:
             raise ConnectionError("connection lost mid-refresh")
-        return 0
 
     def commit(self):
         self.source.commit()
@@ -344,3 +343,29 @@ def test_census_skipped_while_the_insert_counter_explains_every_row(litellm_db, 
     s = scrape(ref)
     assert total(s, "litellm_db_requests_total") == 6
     assert_matches_ledger(litellm_db, s)
+
+
+def test_each_sql_statement_is_timed_and_its_failure_named(litellm_db):
+    """litellm_db_query_* carry one series per statement file in sql/; a statement that fails (here: a lock
+    timeout on a table LiteLLM holds locked) reads 0, the others keep their last success."""
+    insert(litellm_db, [row(NOW - timedelta(minutes=m)) for m in range(3)])
+    litellm_db.execute("INSERT INTO \"LiteLLM_TeamTable\" (team_id, team_alias) VALUES ('t1', 'a'), ('t2', 'b')")
+    ref = exporter_for(litellm_db, database__lock_timeout="1s")
+    s = scrape(ref)
+    for name in ("spend_logs_high_water", "spend_logs_totals", "spend_logs_rows", "spend_logs_census",
+                 "team_names", "key_budgets"):
+        assert s[("litellm_db_query_success", (("query", name),))] == 1.0, name
+        assert s[("litellm_db_query_duration_seconds", (("query", name),))] > 0, name
+    assert s[("litellm_db_rows_read_total", (("query", "team_names"),))] == 2
+    assert s[("litellm_db_rows_read_total", (("query", "spend_logs_rows"),))] == 3
+    with litellm_db.connect() as locker:
+        locker.execute("BEGIN")
+        locker.execute('LOCK TABLE "LiteLLM_TeamTable" IN ACCESS EXCLUSIVE MODE')
+        assert not ref.refresh()
+        locker.execute("ROLLBACK")
+    s = samples(ref.snapshot.body.decode())
+    assert s[("litellm_db_query_success", (("query", "team_names"),))] == 0.0
+    assert s[("litellm_db_query_success", (("query", "spend_logs_high_water"),))] == 1.0
+    assert s[("litellm_db_up", ())] == 0.0
+    assert ref.refresh()
+    assert samples(ref.snapshot.body.decode())[("litellm_db_query_success", (("query", "team_names"),))] == 1.0

@@ -127,8 +127,9 @@ def _budgets(conn: Connection, caps: Capabilities, raw: Raw, start, end, last) -
     ledger_first = _naive(raw.burn[0]["ledger_first"]) if raw.burn else None
     if ledger_first is not None and ledger_first > raw.burn_start:
         raw.burn_start = ledger_first
-    raw.keys = _rows(conn, "key_budgets")
-    raw.teams = _rows(conn, "team_budgets" if caps.usable("LiteLLM_TeamTable", "soft_budget") else "team_budgets_nosoft")
+    raw.keys = _rows(conn, "key_budgets", {"limit": MAX_USERS})  # the most at risk first
+    raw.teams = _rows(conn, "team_budgets" if caps.usable("LiteLLM_TeamTable", "soft_budget") else "team_budgets_nosoft",
+                      {"limit": MAX_USERS})
     raw.users = _rows(conn, "user_budgets", {"limit": MAX_USERS})
     for r in _rows(conn, "key_names"):
         raw.key_names[r["hashed_api_key"]] = r["key_alias"] or r["key_name"] or r["hashed_api_key"][:12]
