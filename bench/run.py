@@ -37,7 +37,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from bench import datasets, report
-from exporter import app, config, demodata, grafana_sql, roles
+from exporter import app, config, demodata, grafana_sql, indexes, roles
 from exporter.audit.command import audit
 from exporter.audit.model import Options
 from exporter.config import DatabaseConfig
@@ -477,15 +477,9 @@ def _plan_summary(plan: dict) -> str:
     return "; ".join(dict.fromkeys(found))
 
 
-# Indexes LiteLLM does not create, tried for panels over the target (created CONCURRENTLY, dropped afterwards).
-INDEX_EXPERIMENTS = {
-    "expensive_requests": ("bench_spendlogs_spend_idx",
-                           'CREATE INDEX CONCURRENTLY bench_spendlogs_spend_idx ON "LiteLLM_SpendLogs" '
-                           '(spend DESC, "startTime" DESC, request_id)'),
-    "recent_failures": ("bench_spendlogs_failures_idx",
-                        'CREATE INDEX CONCURRENTLY bench_spendlogs_failures_idx ON "LiteLLM_SpendLogs" '
-                        '("startTime" DESC, request_id) WHERE COALESCE(status, metadata ->> \'status\') = \'failure\''),
-}
+# Indexes LiteLLM does not create (sql/indexes/, printed by `check`), tried for panels over the target (created
+# CONCURRENTLY, dropped afterwards).
+INDEX_EXPERIMENTS = {"expensive_requests": "spend_logs_spend", "recent_failures": "spend_logs_failures"}
 
 
 def scenario_panels(pg, db: str, repeat: int, end: datetime, days: float = 30, try_indexes: bool = False,
@@ -510,7 +504,8 @@ def scenario_panels(pg, db: str, repeat: int, end: datetime, days: float = 30, t
             out[f.stem] = {"median_ms": median(times), "runs_ms": times, "plan": _plan_summary(plan)}
             log(f"  panel {f.stem}: {median(times):.1f} ms  {out[f.stem]['plan'][:100]}")
             if try_indexes and median(times) > limit_ms and f.stem in INDEX_EXPERIMENTS:
-                name, ddl = INDEX_EXPERIMENTS[f.stem]
+                recommended = indexes.Recommended.load(INDEX_EXPERIMENTS[f.stem])
+                name, ddl = f'"{recommended.index}"', recommended.statement
                 t0 = time.perf_counter()
                 conn.execute(ddl)
                 build_s = time.perf_counter() - t0

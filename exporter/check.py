@@ -6,7 +6,7 @@ import sys
 
 import sqlalchemy as sa
 
-from exporter import db, grants, schema
+from exporter import db, grants, indexes, schema
 from exporter.config import Config
 
 # What each reader's login is for, in messages.
@@ -23,6 +23,7 @@ def inspect(cfg: Config, reader: str = "exporter") -> tuple[dict, list[str]]:
                 "current_setting('server_version') AS server_version, "
                 "current_setting('transaction_read_only') AS read_only")).one()
             caps = schema.detect(conn, cfg.database.db_schema)
+            missing_indexes = indexes.missing(conn) if caps.has(schema.SPEND_LOGS) else []
     finally:
         engine.dispose()
     manifest = grants.load(reader)
@@ -41,6 +42,7 @@ def inspect(cfg: Config, reader: str = "exporter") -> tuple[dict, list[str]]:
         "reads_other_columns": len(extra),
         "reads_secret_columns": _shown(secret) if secret else False,
         **caps.summary(),
+        "missing_recommended_indexes": [i.name for i in missing_indexes] or False,
     }
     problems = []
     if not caps.columns:
@@ -72,6 +74,10 @@ def run(cfg: Config, reader: str = "exporter") -> int:
         elif isinstance(value, list):
             value = _shown(value) or "(none)"
         print(f"{key:<{width}}  {value}")
+    for index in map(indexes.Recommended.load, facts["missing_recommended_indexes"] or ()):
+        # advice, not a failure: only some Grafana panels over long ranges on big tables need them
+        print(f"\nNOTE: dashboard panels over long ranges on a big SpendLogs need an index LiteLLM does not "
+              f"create (sql/indexes/{index.name}.sql); a DBA can run, without blocking LiteLLM:\n{index.statement}")
     for problem in problems:
         print(f"FAIL {problem}", file=sys.stderr)
     if not problems:

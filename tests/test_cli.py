@@ -274,3 +274,17 @@ def test_serve_keeps_serving_when_database_goes_away(litellm_db, exporter_login)
         assert samples(srv.metrics())[chatbot] == 12.5  # the last good snapshot is still served
         litellm_db.execute(f'ALTER ROLE "{exporter_login.role}" LOGIN')
         wait_for(lambda: samples(srv.metrics())[("litellm_db_up", ())] == 1, timeout=30, what="up 1 again")
+
+
+def test_check_prints_the_indexes_slow_panels_need_until_they_exist(litellm_db, exporter_login):
+    """Advice, not failure: the statements check prints are the ones a DBA runs (here, verbatim)."""
+    proc = run_cli("check", env=clean_env(DATABASE_URL=exporter_login.url))
+    assert proc.returncode == 0, proc.stderr
+    statements = [block.split("\n", 1)[1].split("\n\n")[0].split("\nOK:")[0]
+                  for block in proc.stdout.split("NOTE: ")[1:]]
+    assert len(statements) == 2 and all(s.startswith("CREATE INDEX CONCURRENTLY") for s in statements)
+    for statement in statements:
+        litellm_db.execute(statement)
+    proc = run_cli("check", env=clean_env(DATABASE_URL=exporter_login.url))
+    assert proc.returncode == 0 and "NOTE:" not in proc.stdout
+    assert "missing_recommended_indexes" in proc.stdout and "CONCURRENTLY" not in proc.stdout
