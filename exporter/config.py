@@ -132,8 +132,6 @@ class SpendLogsConfig(Strict):
     def _at_least_a_minute(cls, v: float) -> float:
         if v < 60:
             raise ValueError("must be at least 1m (LiteLLM writes rows 10-30 s after a request ends)")
-        if v > 86400:  # which values keep their own series is ranked on days that can no longer change
-            raise ValueError("must be at most 1d")
         return v
 
 

@@ -5,8 +5,9 @@ truncates never make a counter go down.
 
 Which values of a capped dimension keep their own series is decided per UTC day from the rows alone, never from
 when the exporter started, so two exporters that counted the same rows expose the same series:
-- the members of day d are the top N - R values by spend over days d-8 .. d-2 (days whose rows can no longer
-  arrive: the overlap window is at most a day), R = N // 10 slots being kept for newcomers;
+- the members of day d are the top N - R values by spend over days d-8 .. d-2 (days whose rows have all
+  arrived when day d starts, as long as LiteLLM writes rows less than a day late), R = N // 10 slots being kept
+  for newcomers;
 - the free slots go first to the newcomers admitted on day d-1 (a value that appeared yesterday does not fall
   back to __other__ before the ranking sees it), then to values in the order of their first row on day d.
 A row of day d counts under its value if the value is a member of day d, else under `__other__`. A value that

@@ -247,9 +247,3 @@ def test_postgres_timeouts_stay_below_postgres_limit(key, flag):
                                               rf"\(PostgreSQL's limit.*\[from flag {flag}\]"):
             config.load({("database", key): value}, None, environ={})
 
-
-def test_overlap_is_at_most_a_day(tmp_path):
-    path = write(tmp_path, "spend_logs:\n  overlap: 2d\n")
-    with pytest.raises(ConfigError, match="spend_logs.overlap.*at most 1d"):
-        config.load({}, path, environ={})
-    assert config.load({}, write(tmp_path, "spend_logs:\n  overlap: 1d\n"), environ={}).spend_logs.overlap == 86400
