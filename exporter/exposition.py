@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import attrgetter, itemgetter
+
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from exporter.labels import label_value
@@ -57,6 +59,14 @@ def _namer(key_names: dict, team_names: dict):
     return labels
 
 
+def _projection(labels: tuple[str, ...]):
+    """{label: value} -> the tuple of `labels`' values (C-speed: this runs once per series per family)."""
+    if not labels:
+        return lambda _lbls: ()
+    get = itemgetter(*labels)
+    return (lambda lbls: (get(lbls),)) if len(labels) == 1 else get
+
+
 def families(ledger: Ledger, labels_of: dict[str, tuple[str, ...]], key_names: dict, team_names: dict,
              lag: float | None) -> list:
     namer = _namer(key_names, team_names)
@@ -67,13 +77,14 @@ def families(ledger: Ledger, labels_of: dict[str, tuple[str, ...]], key_names: d
         if name in _HISTOGRAMS:
             out.append(_histogram(fam, labels, named))
             continue
-        field = _VALUE[name]
+        value_of, key_of = attrgetter(_VALUE[name]), _projection(labels)
+        errors_only = name == "litellm_db_errors_total"
         sums: dict[tuple, float] = {}
         for lbls, totals in named:
-            if name == "litellm_db_errors_total" and lbls["status"] != "failure":
+            if errors_only and lbls["status"] != "failure":
                 continue
-            k = tuple(lbls[lbl] for lbl in labels)
-            sums[k] = sums.get(k, 0) + getattr(totals, field)  # int or exact Decimal
+            k = key_of(lbls)
+            sums[k] = sums.get(k, 0) + value_of(totals)  # int or exact Decimal
         metric = CounterMetricFamily(name.removesuffix("_total"), fam.help, labels=list(labels))
         for k in sorted(sums):
             metric.add_metric(list(k), float(sums[k]))
@@ -94,11 +105,12 @@ def families(ledger: Ledger, labels_of: dict[str, tuple[str, ...]], key_names: d
 def _histogram(fam: Family, labels: tuple[str, ...], named: list) -> HistogramMetricFamily:
     counts_field, sum_field, bounds = _HISTOGRAMS[fam.name]
     acc: dict[tuple, list] = {}
+    key_of = _projection(labels)
     for lbls, totals in named:
         counts = getattr(totals, counts_field)
         if not any(counts):
             continue
-        k = tuple(lbls[lbl] for lbl in labels)
+        k = key_of(lbls)
         slot = acc.setdefault(k, [[0] * len(counts), 0])
         slot[0] = [a + b for a, b in zip(slot[0], counts)]
         slot[1] += getattr(totals, sum_field)

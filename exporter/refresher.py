@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 import sqlalchemy as sa
-from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy.engine import Connection, Engine
 
 from exporter import __version__, db, schema, sqlfiles
 from exporter.errors import ExporterError, SchemaError
+from exporter.render import Renderer
 from exporter.spec import BY_NAME
 
 log = logging.getLogger("exporter.refresh")
@@ -52,14 +52,6 @@ class Snapshot:
     up: bool
 
 
-class _Families:
-    def __init__(self, families):
-        self.families = families
-
-    def collect(self):
-        return self.families
-
-
 @dataclass
 class Refresher:
     engine: Engine
@@ -85,6 +77,7 @@ class Refresher:
     _thread: threading.Thread | None = None
     last_error: str | None = None
     last_exception: BaseException | None = None
+    _renderer: Renderer = field(default_factory=Renderer)
     _ran: dict = field(default_factory=dict)  # this refresh: statement name -> [seconds, rows]
     _failed: str | None = None  # this refresh: the statement that failed
 
@@ -212,9 +205,7 @@ class Refresher:
         return [up, info, last, duration, results, qdur, qok, rows]
 
     def _publish(self) -> None:
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(_Families(self.health_families() + list(self._data)))
-        body = generate_latest(registry)
+        body = self._renderer.render(self.health_families() + list(self._data))
         self._snapshot = Snapshot(body, gzip.compress(body, compresslevel=5), self._last_ok, self._up)
         if self.on_refresh:
             self.on_refresh()
