@@ -362,6 +362,32 @@ def _scraper(url: str, stop: threading.Event, lat: list, keepalive: bool = True,
             stop.wait(max(0.0, period - (time.perf_counter() - t0)))
 
 
+def _wrk(wrk: str, url: str, connections: int, seconds: float) -> dict:
+    """wrk's closed loop (2 threads, keep-alive, gzip): scrapes, p50 and p99 from its latency distribution."""
+    proc = subprocess.run([wrk, "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "--timeout", "10s",
+                           "-H", "Accept-Encoding: gzip", url], capture_output=True, text=True, timeout=seconds + 60)
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed: {proc.stderr.strip()[:200]}")
+    unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+    def ms(text: str) -> float:
+        number = text.rstrip("usm")
+        return float(number) * unit[text[len(number):]]
+
+    out = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if parts[:1] == ["50%"]:
+            out["p50_ms"] = ms(parts[1])
+        elif parts[:1] == ["99%"]:
+            out["p99_ms"] = ms(parts[1])
+        elif len(parts) > 2 and parts[1] == "requests" and parts[2] == "in":
+            out["scrapes"] = int(parts[0])
+        elif line.strip().startswith("Non-2xx or 3xx responses") or line.strip().startswith("Socket errors"):
+            out["errors"] = line.strip()
+    return out
+
+
 def refreshes(metrics_url: str) -> float:
     with urllib.request.urlopen(metrics_url, timeout=30) as r:
         for line in r.read().decode().splitlines():
@@ -444,6 +470,22 @@ def scenario_scrape(pg, db: str, url: str, concurrency: list[int], seconds: floa
             out["levels"][c_label] = lvl
             log(f"  {c_label} scrapers: p50 {lvl['p50_ms']:.1f} ms p99 {lvl['p99_ms']:.1f} ms, "
                 f"{lvl['db_statements_per_min']:.0f} statements/min")
+        # the same closed loop from wrk (C, its own process): latencies without the Python client's own lock
+        wrk = shutil.which("wrk")
+        for c in [n for n in concurrency if n > 1] if wrk else []:
+            stats.reset()
+            r0 = refreshes(metrics)
+            t0 = time.perf_counter()
+            res = _wrk(wrk, metrics, c, seconds)
+            dur = time.perf_counter() - t0
+            db = stats.read(EXPORTER_ROLE)
+            nref = refreshes(metrics) - r0
+            lvl = {"scrapers": c, "keepalive": True, "period_s": 0.0, "client": "wrk", "seconds": dur, **res,
+                   "db_statements_per_min": db["calls"] / dur * 60, "refreshes": nref,
+                   "statements_per_refresh": db["calls"] / nref if nref else None}
+            out["levels"][f"{c}-wrk"] = lvl
+            log(f"  {c}-wrk scrapers: p50 {lvl['p50_ms']:.1f} ms p99 {lvl['p99_ms']:.1f} ms, "
+                f"{lvl['scrapes'] / dur:,.0f} scrapes/s, {lvl['db_statements_per_min']:.0f} statements/min")
         status = Path(f"/proc/{proc.pid}/status").read_text()
         for line in status.splitlines():
             if line.startswith(("VmHWM", "VmRSS")):

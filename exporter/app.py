@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import socket
+import sys
 
 from sqlalchemy.engine import URL
 
@@ -16,6 +17,7 @@ from exporter.refresher import Refresher
 from exporter.server import HttpServer
 
 log = logging.getLogger("exporter")
+SWITCH_INTERVAL = 0.0005  # seconds (sys.setswitchinterval)
 
 
 def default_sources(cfg: Config) -> list:
@@ -34,6 +36,10 @@ class Running:
     """A started exporter: refresher thread plus HTTP server. `stop()` ends both."""
 
     def __init__(self, cfg: Config, url: URL | None = None):
+        # A scrape takes the interpreter lock a few times (read the request, write the answer); while a refresh
+        # computes, each take waits up to the switch interval (5 ms by default), which made the slowest 1% of
+        # scrapes 50-60 ms. At 0.5 ms they wait a tenth of that; the refresh barely slows.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         web = webconfig.load(cfg.web.config_file) if cfg.web.config_file else None
         self.refresher = build(cfg, url)
         host, port = parse_listen_address(cfg.web.listen_address)

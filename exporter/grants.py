@@ -37,7 +37,7 @@ READERS = {
 # Bind values used only to plan the statements (every boolean on, so every optional column is referenced).
 PLAN_PARAMS = {
     "since": datetime(2026, 1, 1), "from_time": datetime(2026, 1, 1), "to_time": datetime(2026, 1, 2), "from_id": "",
-    "before": datetime(2026, 1, 1), "start": datetime(2026, 1, 1), "end": datetime(2026, 1, 2),
+    "before": datetime(2026, 1, 1), "after": datetime(2025, 1, 1), "start": datetime(2026, 1, 1), "end": datetime(2026, 1, 2),
     "schema": "public", "with_user": True, "with_end_user": True, "with_cache_tokens": True, "limit": 10, "row_limit": 10,
     "neg_duration_bounds": [-1.0], "neg_ttft_bounds": [-1.0],
     # the audit's filters (sql/audit/*.sql): a value, so that every filter subquery is planned

@@ -184,6 +184,7 @@ class _Members:
 
 class Ledger:
     def __init__(self, limits: dict[str, int]):
+        self.limits_configured = dict(limits)
         # a raw dimension's limit is the smallest limit among the labels it feeds
         self.limits = {dim: min((limits.get(lbl, 10**9) for lbl in LIMIT_OF[dim]), default=10**9)
                        for dim in RAW_DIMS}

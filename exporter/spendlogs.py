@@ -16,6 +16,8 @@ refresh read is summed per label set before it is applied, and counted rows are 
 from __future__ import annotations
 
 import logging
+import math
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -29,9 +31,10 @@ from exporter.schema import Capabilities
 from exporter.spec import DEFAULT_LIMITS, DURATION_BUCKETS, TTFT_BUCKETS
 
 log = logging.getLogger("exporter.spend_logs")
+_YEAR_ONE = datetime(1, 1, 1)
 MAX_MINUTES_PER_QUERY = 60  # a re-read covers at most this many contiguous minutes
 PAGE_ROWS = 10_000  # rows per round trip (bounds the result held in memory)
-CENSUS_MAX_AGE = 300.0  # seconds: a census at least this often, whatever the insert counter says
+CENSUS_MAX_AGE = 300.0
 _SKIP_REASONS = ("nonfinite_spend", "negative_spend", "negative_tokens", "huge_tokens", "negative_duration",
                  "nonfinite_duration")
 
@@ -74,6 +77,7 @@ class _Pending:
     after_cursor: int = 0  # ... of which read after the cursor
     inserted: int | None = None  # PostgreSQL's insert counter now
     census_ran: bool = False
+    ledger: Ledger | None = None  # cold start: the history, counted into a new ledger
     skips: Skips = field(default_factory=Skips)
     key_names: dict = field(default_factory=dict)
     team_names: dict = field(default_factory=dict)
@@ -116,6 +120,8 @@ class SpendLogs:
         self.overlap = timedelta(seconds=cfg.spend_logs.overlap)
         self.cache_tokens = cfg.spend_logs.cache_tokens
         self.max_rows = cfg.spend_logs.max_rows_per_refresh
+        self.statement_timeout = cfg.database.statement_timeout
+        self._history_days = 7.0  # span of one cold-start aggregate, adapted to how long the last one took
         self.labels = exposition.family_labels(cfg.metrics.labels, self.cache_tokens)
         used = {lbl for labels in self.labels.values() for lbl in labels}
         self.with_user = "user" in used
@@ -161,11 +167,7 @@ class SpendLogs:
         if p.out_of_range > self.out_of_range:
             p.skips["start_time_out_of_range"] += p.out_of_range - self.out_of_range
         if cold:
-            for g in conn.execute(sqlfiles.statement("spend_logs_totals" + variant),
-                                  {"before": window_from, **self._flags(),
-                                   "neg_duration_bounds": negated_bounds(DURATION_BUCKETS),
-                                   "neg_ttft_bounds": negated_bounds(TTFT_BUCKETS)}):
-                p.add(*self._group(g, p.skips))
+            p.ledger = self._history(conn, variant, window_from, aware, p)
         p.census = {m: n for m, n in self.census.items() if m >= int(_epoch(window_from) // 60)}
 
         # 1. the rows after the cursor, up to a few minutes past the database clock (later rows: the census)
@@ -198,6 +200,43 @@ class SpendLogs:
                 for row in conn.execute(sqlfiles.statement(name)):
                     target[getattr(row, column)] = row
         self._pending = p
+
+    def _history(self, conn: Connection, variant: str, before: datetime, aware: bool, p: _Pending) -> Ledger:
+        """A new ledger of every row before the window: one aggregate per UTC day (each statement stays short and
+        what it returns small), applied in the order rows were written."""
+        ledger = Ledger(self.ledger.limits_configured)
+        today = int(_epoch(p.db_now) // 86400)
+        after: datetime | str = "-infinity"
+        params = {**self._flags(), "neg_duration_bounds": negated_bounds(DURATION_BUCKETS),
+                  "neg_ttft_bounds": negated_bounds(TTFT_BUCKETS)}
+        started, logged, days = time.monotonic(), time.monotonic(), 0
+        while True:
+            first = conn.execute(sqlfiles.statement("spend_logs_next_start"),
+                                 {"after": after, "before": before}).scalar()
+            if first is None:
+                break
+            # a span of history whose aggregate stays well inside statement_timeout ('-infinity' rows: up to year
+            # 1, the first day Python can represent)
+            if math.isfinite(first):
+                upper = min(_from_minute(int(first // 60) + max(1, int(self._history_days * 1440)), aware), before)
+            else:
+                upper = min(_YEAR_ONE.replace(tzinfo=timezone.utc) if aware else _YEAR_ONE, before)
+            t0 = time.monotonic()
+            groups = [self._group(g, p.skips) for g in conn.execute(
+                sqlfiles.statement("spend_logs_totals" + variant), {"after": after, "before": upper, **params})]
+            self._history_days = _next_span(self._history_days, time.monotonic() - t0, self.statement_timeout)
+            for key, totals, _first in sorted(groups, key=lambda g: (g[0][0], g[2], g[0])):
+                ledger.forget_before(min(key[0], today))
+                ledger.apply(*key, totals)
+            after, days = upper, days + 1
+            if time.monotonic() - logged > 10:
+                logged = time.monotonic()
+                log.info("cold start: counting SpendLogs history", extra={
+                    "days_done": days, "up_to": str(upper), "rows": ledger.rows_counted})
+        if days > 30 or time.monotonic() - started > 10:
+            log.info("cold start: SpendLogs history counted", extra={
+                "days": days, "rows": ledger.rows_counted, "seconds": round(time.monotonic() - started, 1)})
+        return ledger
 
     def _rows(self, conn: Connection, variant: str, start: tuple, end: datetime):
         """Rows from `start` = (startTime, request_id) on (inclusive) with startTime < end, in order, in pages."""
@@ -283,6 +322,8 @@ class SpendLogs:
             return
         # in the order rows were written (day, then first row): admissions do not depend on how rows were read
         today = int(_epoch(p.db_now) // 86400)
+        if p.ledger is not None:
+            self.ledger = p.ledger
         for (day, dims, status, error_class), (totals, _first) in sorted(
                 p.totals.items(), key=lambda kv: (kv[0][0], kv[1][1], kv[0])):
             self.ledger.forget_before(min(day, today))
@@ -318,6 +359,17 @@ class SpendLogs:
     def families(self) -> list:
         lag = (_epoch(self.db_now) - _epoch(self.newest)) if self.db_now and self.newest else None
         return exposition.families(self.ledger, self.labels, self.key_names, self.team_names, lag)
+
+
+def _next_span(days: float, seconds: float, timeout: float) -> float:
+    """The next cold-start span: halved when an aggregate took over a quarter of statement_timeout, doubled when
+    it took under a sixteenth (between an hour and 60 days)."""
+    target = (timeout or 600.0) / 4
+    if seconds > target:
+        days /= 2
+    elif seconds < target / 4:
+        days *= 2
+    return min(max(days, 1 / 24), 60.0)
 
 
 def _buckets(g, prefix: str, bounds: tuple) -> list[int]:

@@ -1,9 +1,10 @@
--- Purpose: aggregate every SpendLogs row with startTime < :before in one pass (the exporter's cold start);
---   rows from :before on are read one by one (sql/spend_logs_rows.sql) so that late rows can be de-duplicated.
+-- Purpose: aggregate the SpendLogs rows with :after <= startTime < :before (the exporter's cold start, one UTC
+--   day per statement, up to the overlap window); rows of the window are read one by one
+--   (sql/spend_logs_rows.sql) so that late rows can be de-duplicated.
 --   Values that cannot be counted (NaN/infinite/negative spend, negative tokens, cache tokens outside
 --   [0, 1e15], negative or infinite durations) are clamped exactly as the exporter clamps single rows,
 --   and counted by reason. Sums are numeric (exact), so the order rows are added in never changes a value.
--- Binds: :before (timestamp), :with_user, :with_end_user, :with_cache_tokens (booleans),
+-- Binds: :after (timestamp, or '-infinity'), :before (timestamp), :with_user, :with_end_user, :with_cache_tokens (booleans),
 --   :neg_duration_bounds, :neg_ttft_bounds (float8[]: the negated histogram bounds, ascending; so that
 --   width_bucket counts bounds >= value, i.e. Prometheus' `le` buckets)
 -- Output labels: day (Unix day of startTime; NULL for -infinity), requested_model, model, api_provider,
@@ -123,7 +124,7 @@ FROM (
                             THEN s.metadata->'usage_object' END AS uo) y) z
     WHERE :with_cache_tokens) u ON true
   -- end row block
-  WHERE s."startTime" < :before
+  WHERE s."startTime" >= :after AND s."startTime" < :before
 ) b) r
 GROUP BY day, requested_model, model, api_provider, api_key, team, "user", end_user, status,
          normalized_error, error_code, error_class, error_hint

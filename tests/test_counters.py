@@ -348,11 +348,12 @@ def test_census_skipped_while_the_insert_counter_explains_every_row(litellm_db, 
 def test_each_sql_statement_is_timed_and_its_failure_named(litellm_db):
     """litellm_db_query_* carry one series per statement file in sql/; a statement that fails (here: a lock
     timeout on a table LiteLLM holds locked) reads 0, the others keep their last success."""
-    insert(litellm_db, [row(NOW - timedelta(minutes=m)) for m in range(3)])
+    insert(litellm_db, [row(NOW - timedelta(minutes=m)) for m in range(3)] + [row(NOW - timedelta(days=2))])
     litellm_db.execute("INSERT INTO \"LiteLLM_TeamTable\" (team_id, team_alias) VALUES ('t1', 'a'), ('t2', 'b')")
     ref = exporter_for(litellm_db, database__lock_timeout="1s")
     s = scrape(ref)
-    for name in ("spend_logs_high_water", "spend_logs_totals", "spend_logs_rows", "spend_logs_census",
+    for name in ("spend_logs_high_water", "spend_logs_next_start", "spend_logs_totals", "spend_logs_rows",
+                 "spend_logs_census",
                  "team_names", "key_budgets"):
         assert s[("litellm_db_query_success", (("query", name),))] == 1.0, name
         assert s[("litellm_db_query_duration_seconds", (("query", name),))] > 0, name
@@ -369,3 +370,37 @@ def test_each_sql_statement_is_timed_and_its_failure_named(litellm_db):
     assert s[("litellm_db_up", ())] == 0.0
     assert ref.refresh()
     assert samples(ref.snapshot.body.decode())[("litellm_db_query_success", (("query", "team_names"),))] == 1.0
+
+
+def test_the_cold_start_gives_the_same_counters_whatever_spans_it_reads_the_history_in(litellm_db):
+    """The history is aggregated span by span (adapted to statement_timeout); where the spans end changes no
+    value and no folding decision."""
+    insert(litellm_db, [row(NOW - timedelta(days=d, hours=h), model_group=f"g{(d + h) % 7}", spend=0.1 * h + d,
+                            duration=0.05 * h) for d in range(20) for h in (0, 5, 13)]
+           + [failure(NOW - timedelta(days=d, hours=2), model_group=f"g{d % 3}") for d in range(20)])
+    limits = {"requested_model": 4}
+    one_span = exporter_for(litellm_db, metrics__limits=limits)
+    one_span.sources[0]._history_days = 60.0
+    many_spans = exporter_for(litellm_db, metrics__limits=limits)
+    many_spans.sources[0]._history_days = 1 / 24
+    scrape(one_span)
+    scrape(many_spans)
+    def spans(ref) -> float:  # one probe of the next start per span, and one that finds nothing
+        return samples(ref.snapshot.body.decode())[("litellm_db_rows_read_total",
+                                                    (("query", "spend_logs_next_start"),))] - 1
+    assert counter_lines(one_span) == counter_lines(many_spans)
+    assert spans(one_span) == 1 and spans(many_spans) >= 5
+    truth = spendrows.ground_truth(litellm_db)
+    s = scrape(many_spans)
+    assert total(s, "litellm_db_requests_total") == sum(t["requests"] for t in truth.values())
+    assert total(s, "litellm_db_spend_usd_total") == pytest.approx(sum(t["spend"] for t in truth.values()))
+
+
+@pytest.mark.nodb
+def test_cold_start_spans_follow_the_statement_timeout():
+    from exporter.spendlogs import _next_span
+
+    assert _next_span(7.0, 10.0, 30.0) == 3.5  # over a quarter of the timeout: halve
+    assert _next_span(7.0, 1.0, 30.0) == 14.0  # under a sixteenth: double
+    assert _next_span(7.0, 3.0, 30.0) == 7.0
+    assert _next_span(1 / 24, 100.0, 30.0) == 1 / 24 and _next_span(60.0, 0.0, 30.0) == 60.0

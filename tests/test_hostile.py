@@ -147,7 +147,8 @@ def test_impossible_times_are_counted_or_skipped_and_never_stop_the_exporter(lit
                 row(now - timedelta(minutes=1), request_id="cst-infinite", ttft=0.5),
                 row(now - timedelta(minutes=1), request_id="last-ms"),
                 row(now - timedelta(minutes=1), request_id="start-infinite"),
-                row(now - timedelta(minutes=1), request_id="year-20000")])
+                row(now - timedelta(minutes=1), request_id="year-20000"),
+                row(now - timedelta(days=3), request_id="start-minus-infinite")])
     db.execute("""UPDATE "LiteLLM_SpendLogs" SET "endTime" = 'infinity' WHERE request_id LIKE '%end-infinite'""")
     db.execute("""UPDATE "LiteLLM_SpendLogs" SET "completionStartTime" = 'infinity' WHERE request_id = 'cst-infinite'""")
     db.execute("""UPDATE "LiteLLM_SpendLogs" SET "startTime" = '9999-12-31 23:59:59.999',
@@ -156,17 +157,18 @@ def test_impossible_times_are_counted_or_skipped_and_never_stop_the_exporter(lit
                   WHERE request_id = 'start-infinite'""")
     db.execute("""UPDATE "LiteLLM_SpendLogs" SET "startTime" = '20000-01-01', "endTime" = '20000-01-01'
                   WHERE request_id = 'year-20000'""")
+    db.execute("""UPDATE "LiteLLM_SpendLogs" SET "startTime" = '-infinity' WHERE request_id = 'start-minus-infinite'""")
     for _ in range(3):  # the running exporter, refresh after refresh
         s = scrape(ref)
-    # the two old rows went in behind the window: only a restart counts them (the documented limit)
+    # the three old rows went in behind the window: only a restart counts them (the documented limit)
     assert total(s, "litellm_db_requests_total") == 1 + 5
     assert by(s, "litellm_db_rows_skipped_total", "reason") == {
         "negative_duration": 1, "nonfinite_duration": 1, "future_start_time": 2, "start_time_out_of_range": 2}
     assert total(s, "litellm_db_request_duration_seconds_count") == 1 + 3  # normal, two future ones, cst
     restarted = scrape(exporter_for(db))
-    assert total(restarted, "litellm_db_requests_total") == 1 + 7
+    assert total(restarted, "litellm_db_requests_total") == 1 + 8  # the '-infinity' row too
     assert by(restarted, "litellm_db_rows_skipped_total", "reason") == {
-        "negative_duration": 2, "nonfinite_duration": 2, "future_start_time": 2, "start_time_out_of_range": 2}
+        "negative_duration": 2, "nonfinite_duration": 3, "future_start_time": 2, "start_time_out_of_range": 2}
     # a first token before an infinite end is still a first token; an infinite one is not
     assert total(restarted, "litellm_db_time_to_first_token_seconds_count") == 2
     for (name, _), value in restarted.items():
