@@ -12,8 +12,8 @@ dashboards:
 	$(PYTHON) -m dashboards
 	$(PYTHON) scripts/sync-chart-files
 
-# Benchmarks (bench/run.py): writes BENCHMARKS.md and bench/results.json. Override e.g. BENCH_ARGS="--repeat 3".
+# Benchmarks (scripts/bench -> bench/run.py): writes BENCHMARKS.md and bench/results.json. E.g. BENCH_ARGS="--repeat 3".
 BENCH_ARGS ?= --rows 1000000 10000000 --servers embedded debian-15 --repeat 5
 .PHONY: bench
 bench:
-	.venv/bin/python -m bench.run $(BENCH_ARGS)
+	scripts/bench $(BENCH_ARGS)
