@@ -29,7 +29,7 @@ FORBIDDEN_TABLES = {"LiteLLM_Config", "LiteLLM_CredentialsTable"}  # every colum
 def forbidden(table: str, column: str) -> bool:
     return table in FORBIDDEN_TABLES or column in FORBIDDEN.get(table, ())
 # SQL files per reader: exporter queries (and the audit's), and the Grafana dashboards' panels.
-CATALOG_ONLY = {"schema_columns", "role_info", "spend_logs_indexes"}  # read pg_catalog, which every role may
+CATALOG_ONLY = {"schema_columns", "role_info", "spend_logs_indexes", "history_planning"}  # read pg_catalog, which every role may
 READERS = {
     "exporter": lambda name: not name.startswith(("grafana/", "admin/", "indexes/")) and name not in CATALOG_ONLY,
     "grafana": lambda name: name.startswith("grafana/"),
@@ -38,7 +38,7 @@ READERS = {
 PLAN_PARAMS = {
     "since": datetime(2026, 1, 1), "from_time": datetime(2026, 1, 1), "to_time": datetime(2026, 1, 2), "from_id": "",
     "before": datetime(2026, 1, 1), "after": datetime(2025, 1, 1), "start": datetime(2026, 1, 1), "end": datetime(2026, 1, 2),
-    "schema": "public", "with_user": True, "with_end_user": True, "with_cache_tokens": True, "limit": 10, "row_limit": 10,
+    "schema": "public", "with_user": True, "with_end_user": True, "with_cache_tokens": True, "limit": 10, "row_limit": 10, "enable": "on",
     "neg_duration_bounds": [-1.0], "neg_ttft_bounds": [-1.0],
     # the audit's filters (sql/audit/*.sql): a value, so that every filter subquery is planned
     "model_group": "x", "key_alias": "x", "team_alias": "x", "bucket_seconds": 3600,

@@ -222,8 +222,10 @@ class SpendLogs:
             else:
                 upper = min(_YEAR_ONE.replace(tzinfo=timezone.utc) if aware else _YEAR_ONE, before)
             t0 = time.monotonic()
+            conn.execute(sqlfiles.statement("history_planning"), {"enable": "off"})
             groups = [self._group(g, p.skips) for g in conn.execute(
                 sqlfiles.statement("spend_logs_totals" + variant), {"after": after, "before": upper, **params})]
+            conn.execute(sqlfiles.statement("history_planning"), {"enable": "on"})
             self._history_days = _next_span(self._history_days, time.monotonic() - t0, self.statement_timeout)
             for key, totals, _first in sorted(groups, key=lambda g: (g[0][0], g[2], g[0])):
                 ledger.forget_before(min(key[0], today))
