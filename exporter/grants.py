@@ -29,7 +29,8 @@ FORBIDDEN_TABLES = {"LiteLLM_Config", "LiteLLM_CredentialsTable"}  # every colum
 def forbidden(table: str, column: str) -> bool:
     return table in FORBIDDEN_TABLES or column in FORBIDDEN.get(table, ())
 # SQL files per reader: exporter queries (and the audit's), and the Grafana dashboards' panels.
-CATALOG_ONLY = {"schema_columns", "role_info", "spend_logs_indexes", "history_planning"}  # read pg_catalog, which every role may
+# read only pg_catalog or set a transaction-local planner setting, which every role may
+CATALOG_ONLY = {"schema_columns", "role_info", "spend_logs_indexes", "history_planning"}
 READERS = {
     "exporter": lambda name: not name.startswith(("grafana/", "admin/", "indexes/")) and name not in CATALOG_ONLY,
     "grafana": lambda name: name.startswith("grafana/"),
