@@ -20,7 +20,7 @@ import pytest
 from exporter import litellm_migrations
 from exporter.localpg import LocalPostgres, LocalPostgresError, resolve_bindir
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # real-LiteLLM dumps and their ground truth (README there)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEMPLATE = "litellm_template"
 _counter = itertools.count()
@@ -174,7 +174,7 @@ def restore(db, dump: Path) -> None:
 
 @pytest.fixture
 def fixture_db(pg_server):
-    """LiteLLM's real database (written by a real proxy), restored from shared/fixtures."""
+    """LiteLLM's real database (written by a real proxy), restored from tests/fixtures."""
     if not (FIXTURES / "litellm-real-A.dump").exists():
         require("the real LiteLLM fixture", f"{FIXTURES} is missing")
     name = "t_fixture_a"
