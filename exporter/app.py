@@ -107,24 +107,15 @@ def serve(cfg: Config, dump: str | None = None) -> int:
 
 def serve_dump(cfg: Config, path: str) -> int:
     """Restore a pg_dump of LiteLLM's database into a private PostgreSQL and serve metrics from it (read-only)."""
-    import secrets
-    import sys
-
-    from sqlalchemy.engine import make_url
-
-    from exporter import dump, roles
+    from exporter import dump
     from exporter.progress import TerminalProgress
 
     with TerminalProgress(sys.stderr.isatty()) as progress, \
-            dump.restored(path, progress=progress.bytes) as (pg, name):
-        schema_name = dump.schema_of(pg) or "public"
-        password = secrets.token_urlsafe(18)
-        roles.apply(make_url(pg.url(name)), [roles.Reader("exporter", "litellm_spend_exporter", 5, "60s", password)],
-                    schema_name)
-        local = cfg.model_copy(update={"database": cfg.database.model_copy(update={"db_schema": schema_name})})
-        running = Running(local, db.normalize_url(pg.url(name, user="litellm_spend_exporter", password=password)))
-        print(f"serving metrics from the dump {path} (restored into {pg.basedir}, removed on exit): {running.url}",
-              file=sys.stderr)
+            dump.restored(path, progress=progress.bytes) as restored:
+        local = cfg.model_copy(update={"database": cfg.database.model_copy(update={"db_schema": restored.schema})})
+        running = Running(local, db.normalize_url(restored.reader_url))
+        print(f"serving metrics from the dump {path} (restored into {restored.pg.basedir}, removed on exit): "
+              f"{running.url}", file=sys.stderr)
         try:
             wait_for_signal()
         finally:

@@ -239,9 +239,9 @@ class LocalPostgres:
             hide_password=False)
 
     def psql(self, dbname: str, *args: str, input: str | None = None, check: bool = True,
-             timeout: float = 600) -> subprocess.CompletedProcess:
+             timeout: float = 600, user: str = SUPERUSER) -> subprocess.CompletedProcess:
         cmd = [self.tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(self.socketdir), "-p",
-               str(self.port), "-U", SUPERUSER, "-d", dbname, *args]
+               str(self.port), "-U", user, "-d", dbname, *args]
         res = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout,
                              env={k: v for k, v in os.environ.items() if not k.startswith("PG")})
         if check and res.returncode != 0:

@@ -104,6 +104,12 @@ def _set(conn: sa.Connection, settings: dict[str, str]) -> None:
         conn.execute(sa.text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
 
 
+def _pin_search_path(conn: sa.Connection) -> None:
+    """Resolve every unqualified name in pg_catalog only: a function or operator that whoever can create objects
+    in LiteLLM's schema defined (or a dump restored for `--dump`) never runs with the admin's privileges."""
+    conn.exec_driver_sql("SET LOCAL search_path = pg_catalog, pg_temp")
+
+
 def apply(admin_url: URL, readers: list[Reader], schema: str) -> list[str]:
     """Migrate and sync every reader in one transaction; returns the server's notices."""
     engine = sa.create_engine(admin_url, connect_args={"application_name": "litellm-spend-exporter roles"})
@@ -111,6 +117,7 @@ def apply(admin_url: URL, readers: list[Reader], schema: str) -> list[str]:
     try:
         with engine.begin() as conn:
             conn.connection.driver_connection.add_notice_handler(lambda d: notices.append(d.message_primary))
+            _pin_search_path(conn)
             command.upgrade(_alembic(connection=conn), "head")
             for reader in readers:
                 _set(conn, _settings(reader, schema))
@@ -127,6 +134,7 @@ def remove(admin_url: URL, schema: str) -> list[str]:
     try:
         with engine.begin() as conn:
             conn.connection.driver_connection.add_notice_handler(lambda d: notices.append(d.message_primary))
+            _pin_search_path(conn)
             _set(conn, {"litellm_exporter.schema": schema})
             command.downgrade(_alembic(connection=conn), "base")
             conn.exec_driver_sql("DROP SCHEMA IF EXISTS litellm_exporter CASCADE")
@@ -147,7 +155,7 @@ def script(readers: list[Reader], schema: str) -> str:
     out = io.StringIO()
     out.write("-- litellm-spend-exporter: read-only roles. Review, then run once or again (it is idempotent):\n"
               "--   psql -v ON_ERROR_STOP=1 -f roles.sql      (no -1: the script is one transaction itself)\n"
-              "BEGIN;\n")
+              "BEGIN;\nSET LOCAL search_path = pg_catalog, pg_temp;  -- unqualified names resolve in pg_catalog only\n")
     out.write(f"SELECT set_config('litellm_exporter.revisions', {_literal(','.join(r.revision for r in revisions))}"
               ", true);\n")
     out.write(sqlfiles.text("admin/offline_version_check"))

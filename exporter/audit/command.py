@@ -55,11 +55,11 @@ def run(cfg: Config, opts: Options, postgres: str = "embedded") -> int:
         if opts.dump:
             from exporter import dump
 
-            with dump.restored(opts.dump, progress=progress.bytes, postgres=postgres) as (pg, name):
+            with dump.restored(opts.dump, progress=progress.bytes, postgres=postgres) as restored:
                 progress.step("reading")
-                dbcfg = cfg.database.model_copy(update={"db_schema": dump.schema_of(pg) or "public"})
+                dbcfg = cfg.database.model_copy(update={"db_schema": restored.schema})
                 opts = _with_source(opts, f"dump {Path(opts.dump).name}")
-                report = audit(dbcfg, opts, db.normalize_url(pg.url(name)), progress.step)
+                report = audit(dbcfg, opts, db.normalize_url(restored.reader_url), progress.step)
         else:
             if cfg.database.url is None:
                 raise ConfigError("no database: set --database.url (or LITELLM_EXPORTER_DATABASE_URL / DATABASE_URL)"
