@@ -12,8 +12,8 @@ from pathlib import Path
 
 import psycopg
 
-from exporter import demodata, litellm_migrations
-from exporter.localpg import LocalPostgres, resolve_bindir
+from exporter.local import demodata, litellm_migrations
+from exporter.local.postgres import LocalPostgres, resolve_bindir
 
 DB = "litellm"
 SETTINGS = {

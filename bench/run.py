@@ -37,7 +37,9 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from bench import datasets, report
-from exporter import app, config, demodata, grafana_sql, indexes, roles
+from exporter import app, config
+from exporter.access import grafana_sql, indexes, roles
+from exporter.local import demodata
 from exporter.audit.command import audit
 from exporter.audit.model import Options
 from exporter.config import DatabaseConfig
@@ -52,7 +54,7 @@ SCRAPE_EXTRA = {"counter": ["hashed_api_key", "user", "end_user"], "histogram": 
 
 
 def scrape_labels(extra: dict = SCRAPE_EXTRA) -> dict:
-    from exporter.spec import SPEND_LOGS_FAMILIES
+    from exporter.metrics.spec import SPEND_LOGS_FAMILIES
     out = {}
     for fam in SPEND_LOGS_FAMILIES:
         add = [lbl for lbl in extra.get(fam.type, []) if lbl in fam.configurable and lbl not in fam.labels]
@@ -116,7 +118,7 @@ class Stats:
 
 # -- roles ---------------------------------------------------------------------------------------------------
 def make_roles(pg, db: str) -> tuple[str, str]:
-    """The exporter's real read-only role (exporter.roles) and a plain login for the naive exporter."""
+    """The exporter's real read-only role (exporter.access.roles) and a plain login for the naive exporter."""
     pw = secrets.token_urlsafe(12)
     roles.apply(make_url(pg.url(db)), [roles.Reader("exporter", EXPORTER_ROLE, 5, "600s", pw)], "public")
     naive_pw = secrets.token_urlsafe(12)
@@ -577,7 +579,7 @@ def scenario_panels(pg, db: str, repeat: int, end: datetime, days: float = 30, t
 
 # -- 5. audit ----------------------------------------------------------------------------------------------------
 def scenario_audit(url: str) -> dict:
-    from exporter import db as dbmod
+    from exporter.database import connection as dbmod
     t0 = time.perf_counter()
     rep = audit(DatabaseConfig(url=url, statement_timeout=600), Options(), dbmod.normalize_url(url))
     secs = time.perf_counter() - t0

@@ -6,8 +6,8 @@ import attr
 from grafanalib import core as g
 
 from dashboards import rulefiles
-from exporter import sqlfiles
-from exporter.grafana_sql import body
+from exporter.database import sqlfiles
+from exporter.access.grafana_sql import body
 
 SCHEMA_VERSION = 39  # Grafana 10.4 / 11: imported as is, no migration
 TAGS = ["litellm", "litellm-spend-exporter"]

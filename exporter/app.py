@@ -9,25 +9,26 @@ import sys
 
 from sqlalchemy.engine import URL
 
-from exporter import db, webconfig
-from exporter.budgets import Budgets
+from exporter.database import connection
+from exporter.web import webconfig
+from exporter.collect.budgets import Budgets
 from exporter.config import Config, parse_listen_address
 from exporter.errors import DatabaseError, ExporterError
-from exporter.refresher import Refresher
-from exporter.server import HttpServer
+from exporter.collect.refresher import Refresher
+from exporter.web.server import HttpServer
 
 log = logging.getLogger("exporter")
 SWITCH_INTERVAL = 0.0005  # seconds (sys.setswitchinterval)
 
 
 def default_sources(cfg: Config) -> list:
-    from exporter.spendlogs import SpendLogs
+    from exporter.collect.spend_logs import SpendLogs
 
     return [SpendLogs(cfg), Budgets(cfg.metrics.limits)]
 
 
 def build(cfg: Config, url: URL | None = None) -> Refresher:
-    engine = db.create_engine(cfg.database, url)
+    engine = connection.create_engine(cfg.database, url)
     return Refresher(engine=engine, sources=default_sources(cfg), schema_name=cfg.database.db_schema,
                      interval=cfg.refresh.interval, allow_write_role=cfg.unsafe.allow_write_role)
 
@@ -107,13 +108,13 @@ def serve(cfg: Config, dump: str | None = None) -> int:
 
 def serve_dump(cfg: Config, path: str) -> int:
     """Restore a pg_dump of LiteLLM's database into a private PostgreSQL and serve metrics from it (read-only)."""
-    from exporter import dump
-    from exporter.progress import TerminalProgress
+    from exporter.local import dump
+    from exporter.local.progress import TerminalProgress
 
     with TerminalProgress(sys.stderr.isatty()) as progress, \
             dump.restored(path, progress=progress.bytes) as restored:
         local = cfg.model_copy(update={"database": cfg.database.model_copy(update={"db_schema": restored.schema})})
-        running = Running(local, db.normalize_url(restored.reader_url))
+        running = Running(local, connection.normalize_url(restored.reader_url))
         print(f"serving metrics from the dump {path} (restored into {restored.pg.basedir}, removed on exit): "
               f"{running.url}", file=sys.stderr)
         try:

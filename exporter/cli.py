@@ -167,20 +167,20 @@ def main(argv: list[str] | None = None) -> int:
                 raise ConfigError("--dump and --database.url are exclusive: serve one or the other")
             return serve(cfg, dump=args.serve_dump)
         if args.command == "check":
-            from exporter.check import run
+            from exporter.access.check import run
             return run(cfg, args.check_reader)
         if args.command == "dashboards":
             from dashboards.build import run
             return run(args.dashboards_output)
         if args.command == "roles":
-            from exporter.rolescmd import run
+            from exporter.access.rolescmd import run
             return run(cfg, args.action, admin_url=args.admin_url, sql_only=args.sql,
                        names={"exporter": args.exporter_name, "grafana": args.grafana_name})
         if args.command == "audit":
             from exporter.audit.command import options, run
             return run(cfg, options(args))
         if args.command == "demo":
-            from exporter.demo import run
+            from exporter.local.demo import run
             return run(cfg, rows=args.rows, seed=args.seed, days=args.days, once=args.once, keep=args.keep,
                        postgres=args.postgres, traffic=args.traffic)
         raise ConfigError(f"unknown command {args.command}")
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - a bug: one line unless debugging
         if debug:
             raise
-        from exporter.db import redact
+        from exporter.database.connection import redact
         print(f"litellm-spend-exporter {args.command}: unexpected error: {type(exc).__name__}: {redact(str(exc))} "
               "(run with --log.level=debug for a traceback)", file=sys.stderr)
         return 1

@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 
-from exporter.db import redact
+from exporter.database.connection import redact
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
-from exporter import litellm_migrations
-from exporter.localpg import LocalPostgres, LocalPostgresError, resolve_bindir
+from exporter.local import litellm_migrations
+from exporter.local.postgres import LocalPostgres, LocalPostgresError, resolve_bindir
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"  # real-LiteLLM dumps and their ground truth (README there)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -140,7 +140,7 @@ def make_login(db: Database, purpose: str = "exporter", password: str = "s3cret-
     """A reader role (unique to this database) set up by the real `roles apply` code path."""
     from sqlalchemy.engine import make_url
 
-    from exporter import roles
+    from exporter.access import roles
 
     role = f"{purpose[:3]}_{db.name}"
     roles.apply(make_url(db.url), [roles.Reader(purpose, role, 5, "60s", password)], "public")
@@ -150,7 +150,7 @@ def make_login(db: Database, purpose: str = "exporter", password: str = "s3cret-
 def remove_logins(db: Database) -> None:
     from sqlalchemy.engine import make_url
 
-    from exporter import roles
+    from exporter.access import roles
 
     roles.remove(make_url(db.url), "public")
 

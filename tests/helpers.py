@@ -15,8 +15,8 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter import app, config
-from exporter.localpg import free_port
-from exporter.refresher import Refresher
+from exporter.local.postgres import free_port
+from exporter.collect.refresher import Refresher
 
 SCRIPT = shutil.which("litellm-spend-exporter", path=str(Path(sys.executable).parent)) or "litellm-spend-exporter"
 ROOT = Path(__file__).resolve().parents[1]

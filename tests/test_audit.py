@@ -21,7 +21,7 @@ from exporter.audit import KEYS, Options
 from exporter.audit.command import audit, render
 from exporter.audit.sections import sections
 from exporter.config import DatabaseConfig
-from exporter.demodata import seed000
+from exporter.local.demodata import seed000
 
 FORMATS = ("text", "md", "html", "json")
 

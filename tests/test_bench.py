@@ -7,7 +7,7 @@ import shutil
 
 from conftest import require
 
-from exporter.localpg import LocalPostgresError, resolve_bindir
+from exporter.local.postgres import LocalPostgresError, resolve_bindir
 
 
 def test_bench_smoke(tmp_path, monkeypatch):

@@ -11,7 +11,7 @@ import pytest
 from conftest import make_login, remove_logins, require_binary
 from helpers import Serve, clean_env, http_get, run_cli, samples, wait_for
 
-from exporter.localpg import free_port
+from exporter.local.postgres import free_port
 
 COMMANDS = ["serve", "check", "demo"]
 
@@ -123,7 +123,7 @@ def test_check_and_serve_with_a_prisma_url(litellm_db):
     DATABASE_SCHEMA wins), Prisma's own arguments are dropped, connect_timeout goes to libpq."""
     from sqlalchemy.engine import make_url
 
-    from exporter import roles
+    from exporter.access import roles
 
     litellm_db.execute('INSERT INTO "LiteLLM_VerificationToken" (token, key_alias, spend) VALUES (\'h\', \'k\', 2)')
     litellm_db.execute("ALTER SCHEMA public RENAME TO litellm")

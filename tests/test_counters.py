@@ -15,8 +15,8 @@ from conftest import FIXTURES
 from helpers import by, exporter_for, samples, scrape, total, wait_for
 from spendrows import NOW, failure, insert, row
 
-from exporter.refresher import Refresher
-from exporter.spec import OTHER
+from exporter.collect.refresher import Refresher
+from exporter.metrics.spec import OTHER
 
 def assert_matches_ledger(db, s: dict) -> None:
     truth = spendrows.ground_truth(db)
@@ -321,7 +321,7 @@ def insert_and_wait(db, rows: list[dict]) -> None:
 
 
 def test_census_skipped_while_the_insert_counter_explains_every_row(litellm_db, monkeypatch):
-    from exporter import spendlogs
+    from exporter.collect import spend_logs
 
     insert_and_wait(litellm_db, [row(NOW - timedelta(minutes=m)) for m in (30, 20, 10)])
     ref = exporter_for(litellm_db)
@@ -339,7 +339,7 @@ def test_census_skipped_while_the_insert_counter_explains_every_row(litellm_db, 
     # a late row the statistics never see waits for the periodic census
     insert(litellm_db, [row(NOW - timedelta(minutes=4), spend=3.0)], track_counts=False)
     assert total(scrape(ref), "litellm_db_requests_total") == 5
-    monkeypatch.setattr(spendlogs, "CENSUS_MAX_AGE", 0.0)
+    monkeypatch.setattr(spend_logs, "CENSUS_MAX_AGE", 0.0)
     s = scrape(ref)
     assert total(s, "litellm_db_requests_total") == 6
     assert_matches_ledger(litellm_db, s)
@@ -398,7 +398,7 @@ def test_the_cold_start_gives_the_same_counters_whatever_spans_it_reads_the_hist
 
 @pytest.mark.nodb
 def test_cold_start_spans_follow_the_statement_timeout():
-    from exporter.spendlogs import _next_span
+    from exporter.collect.spend_logs import _next_span
 
     assert _next_span(7.0, 10.0, 30.0) == 3.5  # over a quarter of the timeout: halve
     assert _next_span(7.0, 1.0, 30.0) == 14.0  # under a sixteenth: double

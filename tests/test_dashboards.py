@@ -21,9 +21,11 @@ import yaml
 from conftest import drop_database, make_login, new_database, remove_logins, require_binary
 from helpers import Serve, http_get, run_cli, wait_for
 
-from exporter import grafana_sql, sqlfiles, spec
-from exporter.grafana_sql import MacroError, expand
-from exporter.localpg import free_port
+from exporter.access import grafana_sql
+from exporter.database import sqlfiles
+from exporter.metrics import spec
+from exporter.access.grafana_sql import MacroError, expand
+from exporter.local.postgres import free_port
 
 from dashboards import build, queries, style
 
@@ -121,7 +123,7 @@ def test_every_metric_a_dashboard_or_rule_names_is_declared():
     assert len(exprs) > 60
     used = set().union(*(metric_names(e) for e in exprs))
     unknown = used - spec.all_series_names() - {"up"}
-    assert not unknown, f"not in exporter/spec.py: {sorted(unknown)}"
+    assert not unknown, f"not in exporter/metrics/spec.py: {sorted(unknown)}"
     assert {"litellm_db_spend_usd_total", "litellm_db_request_duration_seconds_bucket", "up"} <= used
 
 
@@ -268,7 +270,7 @@ def test_sql_files_document_themselves_and_never_read_prompts():
 @pytest.fixture(scope="module")
 def ledger(pg_server):
     """LiteLLM's schema with 20,000 demo requests over 30 days (one database for the whole module)."""
-    from exporter.demodata import load
+    from exporter.local.demodata import load
 
     db = new_database(pg_server)
     load(db.conninfo, rows=20_000, seed=1, days=30)
@@ -421,7 +423,7 @@ TOLERANCE = 0.02  # a scrape's timestamp jitter (ms) over a ~15 s window; not co
 def prometheus(ledger, tmp_path_factory):
     """Prometheus scraping two `serve` replicas of one database as one job (Helm's replicaCount: 2; 1 s refreshes),
     before and after 2,000 new requests land in the ledger."""
-    from exporter.demodata import append
+    from exporter.local.demodata import append
 
     binary = require_binary("prometheus")
     login = make_login(ledger, "exporter")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from exporter import db, sqlfiles
+from exporter.database import connection, sqlfiles
 from exporter.config import DatabaseConfig
 from exporter.errors import ConfigError, DatabaseError
 
 
 def engine_for(url: str, **cfg) -> sa.engine.Engine:
-    return db.create_engine(DatabaseConfig(**cfg), db.normalize_url(url))
+    return connection.create_engine(DatabaseConfig(**cfg), connection.normalize_url(url))
 
 
 @pytest.mark.parametrize("statement", [
@@ -24,7 +24,7 @@ def test_writes_fail_even_for_a_superuser(litellm_db, statement):
     """The session itself is read-only: even a role that could write cannot through this engine."""
     engine = engine_for(litellm_db.url)
     with pytest.raises(DatabaseError, match="read-only"):
-        with db.snapshot(engine) as conn:
+        with connection.snapshot(engine) as conn:
             conn.execute(sa.text(statement))
     with engine.connect() as conn:  # a plain connection too: default_transaction_read_only
         with pytest.raises(sa.exc.InternalError, match="read-only transaction"):
@@ -35,7 +35,7 @@ def test_writes_fail_even_for_a_superuser(litellm_db, statement):
 
 def test_session_settings(litellm_db):
     engine = engine_for(litellm_db.url, statement_timeout="1500ms", lock_timeout="3s", schema="public")
-    with db.snapshot(engine) as conn:
+    with connection.snapshot(engine) as conn:
         row = conn.execute(sa.text(
             "SELECT current_setting('default_transaction_read_only') AS ro, "
             "current_setting('transaction_read_only') AS tro, current_setting('statement_timeout') AS st, "
@@ -51,7 +51,7 @@ def test_session_settings(litellm_db):
 def test_statement_timeout_fires(litellm_db):
     engine = engine_for(litellm_db.url, statement_timeout="200ms")
     with pytest.raises(DatabaseError, match="statement_timeout") as err:
-        with db.snapshot(engine) as conn:
+        with connection.snapshot(engine) as conn:
             conn.execute(sa.text("SELECT pg_sleep(2)"))
     engine.dispose()
     assert err.value.transient
@@ -62,7 +62,7 @@ def test_search_path_follows_schema_setting(litellm_db):
     litellm_db.execute('CREATE SCHEMA "we""ird"')
     litellm_db.execute('CREATE TABLE "we""ird"."LiteLLM_VerificationToken" (token text)')
     engine = engine_for(litellm_db.url, schema='we"ird')
-    with db.snapshot(engine) as conn:
+    with connection.snapshot(engine) as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM \"LiteLLM_VerificationToken\"")).scalar() == 0
         assert conn.execute(sa.text("SHOW search_path")).scalar() == '"we""ird"'
     engine.dispose()
@@ -72,7 +72,7 @@ def test_wrong_password_is_one_clear_line_without_the_password(litellm_db, expor
     bad = exporter_login.url.replace(exporter_login.password, "not-the-password")
     engine = engine_for(bad)
     with pytest.raises(DatabaseError) as err:
-        with db.snapshot(engine):
+        with connection.snapshot(engine):
             pass
     msg = str(err.value)
     assert "password authentication failed" in msg and exporter_login.role in msg
@@ -81,11 +81,11 @@ def test_wrong_password_is_one_clear_line_without_the_password(litellm_db, expor
 
 
 def test_unreachable_server():
-    from exporter.localpg import free_port
+    from exporter.local.postgres import free_port
 
     engine = engine_for(f"postgresql://u:topsecret@127.0.0.1:{free_port()}/db", connect_timeout="2s")
     with pytest.raises(DatabaseError, match="connection refused") as err:
-        with db.snapshot(engine):
+        with connection.snapshot(engine):
             pass
     assert "topsecret" not in str(err.value) and err.value.transient
 
@@ -93,24 +93,24 @@ def test_unreachable_server():
 def test_missing_database(litellm_db):
     engine = engine_for(litellm_db.pg.url("no_such_db"))
     with pytest.raises(DatabaseError, match="does not exist"):
-        with db.snapshot(engine):
+        with connection.snapshot(engine):
             pass
 
 
 @pytest.mark.parametrize("raw", ["mysql://u@h/db", "not a url", ""])
 def test_bad_urls_are_config_errors(raw):
     with pytest.raises(ConfigError):
-        db.normalize_url(raw)
+        connection.normalize_url(raw)
 
 
 def test_litellm_style_urls_use_psycopg3():
-    assert db.normalize_url("postgres://u:p@h:5/d").drivername == "postgresql+psycopg"
-    assert db.normalize_url("postgresql://u:p@h/d").drivername == "postgresql+psycopg"
-    assert "p@" not in db.display(db.normalize_url("postgresql://u:p@h/d"))
+    assert connection.normalize_url("postgres://u:p@h:5/d").drivername == "postgresql+psycopg"
+    assert connection.normalize_url("postgresql://u:p@h/d").drivername == "postgresql+psycopg"
+    assert "p@" not in connection.display(connection.normalize_url("postgresql://u:p@h/d"))
 
 
 def test_prisma_only_arguments_are_dropped():
-    url = db.normalize_url("postgresql://u:p@h/d?schema=litellm&connection_limit=10&pool_timeout=60&pgbouncer=true"
+    url = connection.normalize_url("postgresql://u:p@h/d?schema=litellm&connection_limit=10&pool_timeout=60&pgbouncer=true"
                            "&socket_timeout=5&statement_cache_size=0&sslaccept=accept_invalid_certs"
                            "&connect_timeout=3&sslmode=require&application_name=x")
     assert dict(url.query) == {"connect_timeout": "3", "sslmode": "require", "application_name": "x"}
@@ -122,7 +122,7 @@ def test_prisma_only_arguments_are_dropped():
 ])
 def test_prisma_tls_arguments_are_refused_not_weakened(raw, expected):
     with pytest.raises(ConfigError, match=expected):
-        db.normalize_url(raw)
+        connection.normalize_url(raw)
 
 
 @pytest.mark.parametrize("text,secret", [
@@ -132,7 +132,7 @@ def test_prisma_tls_arguments_are_refused_not_weakened(raw, expected):
     ("password='a b c' host=h", "a b c"),
 ])
 def test_redact(text, secret):
-    assert secret not in db.redact(text)
+    assert secret not in connection.redact(text)
 
 
 def test_every_sql_file_documents_itself_and_binds_values():

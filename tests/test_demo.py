@@ -14,7 +14,7 @@ import pytest
 from helpers import SCRIPT, clean_env, http_get, run_cli, samples, wait_for
 from test_cli import one_line_error
 
-from exporter.demo import DEMO_DIR_PREFIX as PREFIX
+from exporter.local.demo import DEMO_DIR_PREFIX as PREFIX
 
 
 def leftovers() -> set[Path]:

@@ -1,4 +1,4 @@
-"""exporter.demodata against a real PostgreSQL with LiteLLM's schema: content, consistency, determinism, append."""
+"""exporter.local.demodata against a real PostgreSQL with LiteLLM's schema: content, consistency, determinism, append."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import psycopg
 import pytest
 
-from exporter import demodata, litellm_migrations
+from exporter.local import demodata, litellm_migrations
 
 END = datetime(2026, 11, 22, 12, 0)
 ROWS = 5000

@@ -1,4 +1,4 @@
-"""exporter/dump.py: a dump is untrusted input. Restoring runs none of its code (psql meta-commands, server-side
+"""exporter/local/dump.py: a dump is untrusted input. Restoring runs none of its code (psql meta-commands, server-side
 programs, functions planted for the admin), says what it refused, and a dump that ends early fails in one line."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, Database, drop_database, new_database, restore
-from exporter import dump
+from exporter.local import dump
 from helpers import run_cli
 
 MARKS = ("shell", "gpipe", "opipe", "copyprog", "backtick", "serverprog", "matview", "admin")
@@ -86,7 +86,7 @@ def hostile(pg_server, tmp_path_factory):
 def _reader_count(r: dump.Restored) -> int:
     import psycopg
 
-    from exporter import db as dbmod
+    from exporter.database import connection as dbmod
 
     url = dbmod.normalize_url(r.reader_url)
     with psycopg.connect(host=url.host, port=url.port, user=url.username, password=url.password,

@@ -18,9 +18,10 @@ from conftest import Database, make_login
 from helpers import Serve, by, clean_env, exporter_for, http_get, run_cli, samples, scrape, total, wait_for
 from spendrows import failure, insert, row
 
-from exporter import app, config, litellm_migrations
-from exporter.labels import label_value
-from exporter.localpg import LocalPostgres
+from exporter import app, config
+from exporter.local import litellm_migrations
+from exporter.metrics.labels import label_value
+from exporter.local.postgres import LocalPostgres
 
 INTERVAL = 1.0  # --refresh.interval of every exporter started here
 COUNTERS = ("litellm_db_requests_total", "litellm_db_spend_usd_total", "litellm_db_input_tokens_total",

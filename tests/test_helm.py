@@ -980,7 +980,7 @@ def test_wheel_installs_into_a_fresh_venv_like_the_dockerfile_and_runs(tmp_path)
     repo_sql = {str(p.relative_to(ROOT)).replace("sql/", "exporter/sql/", 1) for p in (ROOT / "sql").rglob("*.sql")}
     assert repo_sql <= set(names), sorted(repo_sql - set(names))
     assert {"exporter/sql/grants/exporter.json", "exporter/sql/grants/grafana.json"} <= set(names)
-    assert any(n.startswith("exporter/migrations/versions/") for n in names) and "exporter/migrations/env.py" in names
+    assert any(n.startswith("exporter/access/migrations/versions/") for n in names) and "exporter/access/migrations/env.py" in names
     assert "dashboards/__init__.py" in names, "the dashboards package is not in the wheel (pyproject packages)"
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
@@ -1011,7 +1011,7 @@ def test_rendered_job_and_deployment_env_work_against_postgres(litellm_db, tmp_p
     """roles apply with the Job's env and config, then serve with the Deployment's, then the helm test script."""
     from helpers import clean_env
 
-    from exporter.localpg import free_port
+    from exporter.local.postgres import free_port
     from conftest import remove_logins
 
     db, port = litellm_db, free_port()

@@ -15,9 +15,9 @@ from helpers import by, exporter_for, samples, scrape, total
 from spendrows import failure, insert, row
 from test_faults import check_ledger, counter_lines, ledger_truth, utcnow
 
-from exporter import errorclass
-from exporter.labels import MAX_LABEL_LENGTH
-from exporter.spec import DEFAULT_LIMITS, OTHER
+from exporter.metrics import error_classes
+from exporter.metrics.labels import MAX_LABEL_LENGTH
+from exporter.metrics.spec import DEFAULT_LIMITS, OTHER
 
 INT4_MAX = 2**31 - 1
 
@@ -106,7 +106,7 @@ def test_metadata_and_error_information_of_the_wrong_json_type(litellm_db):
         s = samples(text)
         check_ledger(db, s)
         classes = set(by(s, "litellm_db_errors_total", "error_class"))
-        assert classes <= errorclass.VOCABULARY | errorclass.EXTRA | errorclass._admitted, classes
+        assert classes <= error_classes.VOCABULARY | error_classes.EXTRA | error_classes._admitted, classes
         assert total(s, "litellm_db_errors_total") == 2 * len(WRONG_JSON)
         if cache_tokens:  # only numbers count: 7 (recent and old), never the string, the negative or 1e300
             assert total(s, "litellm_db_cache_read_input_tokens_total") == 4 * 7

@@ -17,7 +17,7 @@ from conftest import make_login
 from helpers import Serve, http_get, samples, wait_for
 from test_faults import OwnServer, check_ledger
 
-from exporter.demodata import load
+from exporter.local.demodata import load
 
 LOAD_SECONDS = float(os.environ.get("LITELLM_EXPORTER_LOAD_SECONDS", "15"))
 BASELINE_SECONDS = 5.0
@@ -273,7 +273,7 @@ class _StubRefresher:
     last_error = None
 
     def __init__(self):
-        from exporter.refresher import Snapshot
+        from exporter.collect.refresher import Snapshot
         body = b"# HELP litellm_db_up x\n# TYPE litellm_db_up gauge\nlitellm_db_up 1.0\n"
         self.snapshot = Snapshot(body, gzip.compress(body), time.time(), True)
 
@@ -285,7 +285,7 @@ class _StubRefresher:
 def test_request_head_deadline_cuts_slowloris(monkeypatch):
     """The whole request head has a deadline (30 s in `serve`; 2 s here): a client trickling bytes, or one that
     connects and says nothing, is disconnected once it passes; a normal client is served meanwhile."""
-    from exporter import server
+    from exporter.web import server
 
     monkeypatch.setattr(server._Handler, "head_deadline", 2.0)
     http = server.HttpServer("127.0.0.1", 0, _StubRefresher())
@@ -313,7 +313,7 @@ def test_request_head_deadline_cuts_slowloris(monkeypatch):
 def test_stop_does_not_wait_for_held_connections():
     """Stopping the server (SIGTERM in `serve`) closes at once although idle keep-alive, half-sent and silent
     connections are still open, instead of waiting for each to time out (30 s)."""
-    from exporter import server
+    from exporter.web import server
 
     http = server.HttpServer("127.0.0.1", 0, _StubRefresher())
     http.start()

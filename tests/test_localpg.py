@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 
-from exporter.localpg import LocalPostgres
+from exporter.local.postgres import LocalPostgres
 
 
 def stat_of(path: Path) -> tuple[int, int, int]:

@@ -14,7 +14,7 @@ from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily, Hist
 from helpers import exporter_for
 from spendrows import NOW, failure, insert, row
 
-from exporter.render import Renderer
+from exporter.collect.exposition import Renderer
 
 HOSTILE = ['quote"d', "new\nline", "back\\slash", "ünïcødé ✓ 模型", "x" * 300, "", "{}=,", "'; DROP TABLE x;--"]
 

@@ -13,7 +13,10 @@ from sqlalchemy.engine import make_url
 from conftest import make_login, remove_logins
 from helpers import Serve, clean_env, run_cli, samples
 
-from exporter import app, config, grants, litellm_migrations, roles, sqlfiles
+from exporter import app, config
+from exporter.access import grants, roles
+from exporter.database import sqlfiles
+from exporter.local import litellm_migrations
 
 
 def login_conn(db, login) -> psycopg.Connection:
@@ -28,7 +31,7 @@ def test_committed_grant_manifests_match_the_sql(litellm_db):
         generated = grants.generate(conn)
     engine.dispose()
     for reader, data in generated.items():
-        assert grants.load(reader) == data, f"run `python -m exporter.grants` and commit sql/grants/{reader}.json"
+        assert grants.load(reader) == data, f"run `python -m exporter.access.grants` and commit sql/grants/{reader}.json"
     for table, cols in grants.FORBIDDEN.items():
         for reader in generated:
             assert not set(cols) & set(generated[reader].get(table, []))
@@ -352,7 +355,7 @@ def test_check_fails_for_superuser_and_missing_grant(litellm_db, exporter_login)
 
 
 def test_serve_refuses_a_write_capable_role_unless_told(litellm_db):
-    from exporter.localpg import free_port
+    from exporter.local.postgres import free_port
 
     proc = run_cli("serve", "--web.listen-address", f"127.0.0.1:{free_port()}",
                    env=clean_env(DATABASE_URL=litellm_db.url), timeout=60)

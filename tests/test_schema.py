@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from exporter import db, litellm_migrations, schema
+from exporter.database import connection, schema
+from exporter.local import litellm_migrations
 from exporter.config import DatabaseConfig
 from exporter.errors import SchemaError
 
@@ -13,9 +14,9 @@ from conftest import Database, drop_database
 
 
 def detect(database: Database, schema_name: str = "public") -> schema.Capabilities:
-    engine = db.create_engine(DatabaseConfig(schema=schema_name), db.normalize_url(database.url))
+    engine = connection.create_engine(DatabaseConfig(schema=schema_name), connection.normalize_url(database.url))
     try:
-        with db.snapshot(engine) as conn:
+        with connection.snapshot(engine) as conn:
             return schema.detect(conn, schema_name)
     finally:
         engine.dispose()
@@ -102,8 +103,8 @@ def test_detection_sees_columns_the_role_cannot_read(litellm_db):
     try:
         probe = Database(litellm_db.pg, litellm_db.name)
         url = litellm_db.pg.url(litellm_db.name, user="schema_probe", password="probe")
-        engine = db.create_engine(DatabaseConfig(), db.normalize_url(url))
-        with db.snapshot(engine) as conn:
+        engine = connection.create_engine(DatabaseConfig(), connection.normalize_url(url))
+        with connection.snapshot(engine) as conn:
             caps = schema.detect(conn, "public")
         engine.dispose()
         assert caps.has(schema.SPEND_LOGS, "status") and not caps.status_column  # exists, not granted

@@ -12,7 +12,7 @@ from helpers import Serve, clean_env, exporter_for, http_get, run_cli, scrape, t
 from spendrows import failure, insert, row
 from test_faults import utcnow
 
-from exporter.localpg import free_port
+from exporter.local.postgres import free_port
 
 INJECTIONS = ["public; DROP TABLE \"LiteLLM_SpendLogs\"; --", "x' OR '1'='1", 'x"; DROP SCHEMA public; --',
               "$$; DROP TABLE t; $$", "pg_catalog", "\\x00"]

@@ -6,12 +6,12 @@ import re
 
 from helpers import exporter_for, scrape
 
-from exporter import docs, spec
+from exporter.metrics import docs, spec
 
 
 def test_readme_metric_table_is_generated_from_spec():
     text = docs.README.read_text(encoding="utf-8")
-    assert docs.render(text) == text, "run `python -m exporter.docs` and commit README.md"
+    assert docs.render(text) == text, "run `python -m exporter.metrics.docs` and commit README.md"
 
 
 def test_names_follow_prometheus_conventions():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exporter import sqlfiles
+from exporter.database import sqlfiles
 
 pytestmark = pytest.mark.nodb
 STATUS_LINES = ("COALESCE(s.status, s.metadata->>'status')", "s.metadata->>'status'")
@@ -35,7 +35,7 @@ def test_the_aggregate_has_a_column_per_histogram_bucket():
     """spend_logs_totals*.sql count each histogram bucket in its own column (width_bucket values 0..len)."""
     import re
 
-    from exporter.spec import DURATION_BUCKETS, TTFT_BUCKETS
+    from exporter.metrics.spec import DURATION_BUCKETS, TTFT_BUCKETS
 
     for name in ("spend_logs_totals", "spend_logs_totals_nostatus"):
         text = sqlfiles.text(name)

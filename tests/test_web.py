@@ -14,7 +14,7 @@ import pytest
 from conftest import require_binary
 from helpers import Serve, clean_env, run_cli, wait_for
 
-from exporter.localpg import free_port
+from exporter.local.postgres import free_port
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from exporter import db, schema
+from exporter.database import connection, schema
 from exporter.audit import queries, render_html, render_md, render_text
 from exporter.audit.model import Options
 from exporter.audit.report import build
 from exporter.config import Config, DatabaseConfig, parse_duration
 from exporter.errors import ConfigError, ExporterError, SchemaError
-from exporter.progress import TerminalProgress
+from exporter.local.progress import TerminalProgress
 
 MIN_STATEMENT_TIMEOUT = 900.0  # an audit scans the whole window: allow each statement at least 15 minutes
 
@@ -23,9 +23,9 @@ MIN_STATEMENT_TIMEOUT = 900.0  # an audit scans the whole window: allow each sta
 def audit(dbcfg: DatabaseConfig, opts: Options, url=None, step=lambda name: None) -> dict:
     """The report for one database: every query in one REPEATABLE READ READ ONLY snapshot."""
     dbcfg = dbcfg.model_copy(update={"statement_timeout": max(dbcfg.statement_timeout, MIN_STATEMENT_TIMEOUT)})
-    engine = db.create_engine(dbcfg, url)
+    engine = connection.create_engine(dbcfg, url)
     try:
-        with db.snapshot(engine) as conn:
+        with connection.snapshot(engine) as conn:
             caps = schema.detect(conn, dbcfg.db_schema)
             problems = caps.missing_required()
             if problems:
@@ -53,19 +53,19 @@ def run(cfg: Config, opts: Options, postgres: str = "embedded") -> int:
         raise ConfigError(f"unknown --format {opts.fmt!r}: use text, md, html or json")
     with TerminalProgress(sys.stderr.isatty()) as progress:
         if opts.dump:
-            from exporter import dump
+            from exporter.local import dump
 
             with dump.restored(opts.dump, progress=progress.bytes, postgres=postgres) as restored:
                 progress.step("reading")
                 dbcfg = cfg.database.model_copy(update={"db_schema": restored.schema})
                 opts = _with_source(opts, f"dump {Path(opts.dump).name}")
-                report = audit(dbcfg, opts, db.normalize_url(restored.reader_url), progress.step)
+                report = audit(dbcfg, opts, connection.normalize_url(restored.reader_url), progress.step)
         else:
             if cfg.database.url is None:
                 raise ConfigError("no database: set --database.url (or LITELLM_EXPORTER_DATABASE_URL / DATABASE_URL)"
                                   " or pass --dump FILE")
-            url = db.normalize_url(cfg.database.url.get_secret_value())
-            opts = _with_source(opts, f"{url.username or ''}@{db.target(url)}")
+            url = connection.normalize_url(cfg.database.url.get_secret_value())
+            opts = _with_source(opts, f"{url.username or ''}@{connection.target(url)}")
             report = audit(cfg.database, opts, None, progress.step)
     color = opts.output is None and opts.fmt == "text" and sys.stdout.isatty()
     text = render(report, opts.fmt, color=color)

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from exporter import sqlfiles
+from exporter.database import sqlfiles
 from exporter.audit.model import Options
-from exporter.schema import Capabilities
+from exporter.database.schema import Capabilities
 
 SPEND_LOGS = "LiteLLM_SpendLogs"
 EARLIEST, LATEST = datetime(1970, 1, 1), datetime(9999, 1, 1)

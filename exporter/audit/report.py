@@ -6,7 +6,7 @@ import re
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 
-from exporter import errorclass
+from exporter.metrics import error_classes
 from exporter.audit import people
 from exporter.audit.findings import findings
 from exporter.audit.model import AUDIT_VERSION, KEYS, Options, ratio, share
@@ -25,7 +25,7 @@ def _label(group: str) -> str:
 
 
 def classify(row: dict) -> str:
-    return errorclass.classify(row["normalized_error"], row["error_code"], row["error_class"], row["error_hint"])
+    return error_classes.classify(row["normalized_error"], row["error_code"], row["error_class"], row["error_hint"])
 
 
 def _latency(data: dict | None) -> dict:

@@ -1,0 +1,1 @@
+"""Least privilege: the read-only roles, their column grants, `check` and the advised indexes."""

@@ -1,0 +1,1 @@
+"""Database access: the read-only engine, the SQL files and LiteLLM schema detection."""

@@ -1,0 +1,1 @@
+"""Local mode: `demo`, `--dump`, a throwaway PostgreSQL with LiteLLM's real schema and demo data."""

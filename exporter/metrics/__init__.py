@@ -1,0 +1,1 @@
+"""The metric contract: families, label values and LiteLLM's error classes."""

@@ -1,0 +1,1 @@
+"""The HTTP side: /metrics, /healthz, the landing page, TLS and basic auth."""
