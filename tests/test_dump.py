@@ -146,6 +146,24 @@ def test_a_truncated_dump_fails_in_one_line(hostile, fmt, fraction, tmp_path, pg
     assert "incomplete" in msg, msg
 
 
+def test_a_tar_cut_anywhere_is_incomplete(hostile, tmp_path):
+    """pg_restore spins forever on some cut tar files, so the archive is checked first: cut at 40 points."""
+    files, _ = hostile
+    data = files["tar"].read_bytes()
+    packed = gzip.compress(data)
+    whole = tmp_path / "whole.tar.gz"
+    whole.write_bytes(packed)
+    dump._check_tar(files["tar"], gz=False)  # the whole files pass
+    dump._check_tar(whole, gz=True)
+    cut, cut_gz = tmp_path / "cut.tar", tmp_path / "cut.tar.gz"
+    for i in range(1, 41):
+        cut.write_bytes(data[:len(data) * i // 41])
+        cut_gz.write_bytes(packed[:len(packed) * i // 41])
+        for path, gz in ((cut, False), (cut_gz, True)):
+            with pytest.raises(dump.DumpError, match="incomplete"):
+                dump._check_tar(path, gz=gz)
+
+
 def test_a_gzip_stream_with_a_bad_crc_fails(hostile, tmp_path, pg_server):
     files, _ = hostile
     data = bytearray(files["plain.gz"].read_bytes())

@@ -22,6 +22,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tarfile
 import threading
 import zlib
 from contextlib import contextmanager
@@ -96,6 +97,23 @@ def _check_plain_tail(path: Path, tail: bytes) -> None:
         raise _incomplete(path, "it ends before pg_dump's '-- PostgreSQL database dump complete' line")
 
 
+def _check_tar(path: Path, gz: bool) -> None:
+    """Every member whole, ending with pg_dump's restore.sql: pg_restore spins forever on some cut tar files."""
+    try:
+        with tarfile.open(path, "r:gz" if gz else "r:") as tar:
+            members = tar.getmembers()
+            if gz:  # a stream: read to its end, so a cut or corrupt gzip raises here
+                for m in members:
+                    if m.isfile():
+                        tar.extractfile(m).read()
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        raise _incomplete(path, f"the tar archive is cut or corrupt: {exc}") from None
+    if not gz and any(m.offset_data + m.size > path.stat().st_size for m in members):
+        raise _incomplete(path, "a member of the tar archive ends after the end of the file")
+    if not members or members[-1].name != "restore.sql":
+        raise _incomplete(path, "the tar archive does not end with pg_dump's restore.sql")
+
+
 @dataclass
 class _Pump:
     """Copies a dump (decompressing it if gzipped) into a process's stdin, in a thread; keeps what it learns."""
@@ -152,6 +170,8 @@ def _restore_into(pg: LocalPostgres, path: Path, fmt: str, gz: bool, progress: P
         with open(path, "rb") as f:
             f.seek(max(0, total - TAIL))
             _check_plain_tail(path, f.read())
+    if fmt == "tar":
+        _check_tar(path, gz)
     if fmt == "plain":
         cmd = [pg.tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=0", "-f", "-", *conn]
     else:
