@@ -144,7 +144,7 @@ class MetricsConfig(Strict):
     @field_validator("labels")
     @classmethod
     def _known_labels(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        from exporter.spec import SPEND_LOGS_FAMILIES
+        from exporter.metrics.spec import SPEND_LOGS_FAMILIES
         families = {f.name: f for f in SPEND_LOGS_FAMILIES}
         for name, labels in v.items():
             if name not in families:
@@ -160,7 +160,7 @@ class MetricsConfig(Strict):
     @field_validator("limits")
     @classmethod
     def _known_limits(cls, v: dict[str, int]) -> dict[str, int]:
-        from exporter.spec import DEFAULT_LIMITS
+        from exporter.metrics.spec import DEFAULT_LIMITS
         for label, limit in v.items():
             if label not in DEFAULT_LIMITS:
                 raise ValueError(f"unknown label {label!r}; limits apply to {', '.join(DEFAULT_LIMITS)}")
@@ -305,7 +305,8 @@ def _describe(exc: ValidationError, sources: dict[tuple[str, str], str], origin:
     lines = []
     for err in exc.errors():
         loc = tuple(str(p) for p in err["loc"])
-        key = ".".join(loc) or "(top level)"
+        # a key that is not a plain word (a newline, a quote, a dot) is shown quoted, so the message stays one line
+        key = ".".join(p if re.fullmatch(r"[\w-]+", p) else repr(p) for p in loc) or "(top level)"
         source = sources.get(loc[:2], origin) if len(loc) >= 2 else origin
         kind = err["type"]
         if kind == "extra_forbidden":
