@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dashboards.queries import dedup
-from dashboards.rulefiles import RulesConfig, seconds
+from dashboards.thresholds import RulesConfig, seconds
 
 PREFIX = "LiteLLMDb"
 # Entities with budgets (the metric infix): the labels that identify one, and how the text names it.

@@ -52,11 +52,11 @@ def run(output_dir: str | Path) -> int:
 def main() -> int:
     """Regenerate the committed files: dashboards/generated/*.json and, in a checkout, the alert rules."""
     run(GENERATED)
-    from dashboards import rulefiles
+    from dashboards import rulefiles, thresholds
 
-    if rulefiles.CONFIG.exists():
+    if thresholds.CONFIG.exists():
         for path in rulefiles.write_all(rulefiles.RULES_DIR):
             print(path)
     else:
-        print(f"{rulefiles.CONFIG} not found (not a source checkout): alert rules not regenerated", file=sys.stderr)
+        print(f"{thresholds.CONFIG} not found (not a source checkout): alert rules not regenerated", file=sys.stderr)
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboards import rulefiles
+from dashboards import thresholds
 
 # Template variables narrow every query: the exporter target, then the request dimensions. Histograms carry only
 # requested_model, model and status by default, so latency panels follow the model variable alone.
@@ -14,7 +14,7 @@ TEAMS = TARGET + ', team_alias=~"$team"'
 RATE = "[$__rate_interval]"
 RANGE = "[$__range]"
 # Budget burn rate: the window LiteLLMDbBudgetExhaustionProjected projects with (config.yaml budget.burn_window)
-BURN_WINDOW = f"[{rulefiles.shipped().budget.burn_window}]"
+BURN_WINDOW = f"[{thresholds.shipped().budget.burn_window}]"
 
 
 # Exporter replicas (Helm replicaCount > 1) read the same database and expose identical series that differ only in

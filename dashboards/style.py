@@ -5,7 +5,7 @@ from __future__ import annotations
 import attr
 from grafanalib import core as g
 
-from dashboards import rulefiles
+from dashboards import thresholds
 from exporter.database import sqlfiles
 from exporter.access.grafana_sql import body
 
@@ -27,7 +27,7 @@ UP = "bool_yes_no"
 
 # Thresholds: the alert rules' own, read from deploy/prometheus/config.yaml (the one place they are set), so a
 # panel's orange/red lines are where the alerts fire
-_ALERTS = rulefiles.shipped()
+_ALERTS = thresholds.shipped()
 BUDGET_WARNING, BUDGET_CRITICAL = _ALERTS.budget.warning_ratio, _ALERTS.budget.critical_ratio
 ERROR_RATIO_WARNING = _ALERTS.errors.ratio
 INGEST_LAG_ALERT = _ALERTS.exporter.ingest_lag_seconds

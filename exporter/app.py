@@ -94,31 +94,11 @@ def wait_for_signal() -> int:
         writer.close()
 
 
-def serve(cfg: Config, dump: str | None = None) -> int:
-    if dump:
-        return serve_dump(cfg, dump)
+def serve(cfg: Config) -> int:
     running = Running(cfg)
     try:
         wait_for_signal()
     finally:
         log.info("stopping")
         running.stop()
-    return 0
-
-
-def serve_dump(cfg: Config, path: str) -> int:
-    """Restore a pg_dump of LiteLLM's database into a private PostgreSQL and serve metrics from it (read-only)."""
-    from exporter.local import dump
-    from exporter.local.progress import TerminalProgress
-
-    with TerminalProgress(sys.stderr.isatty()) as progress, \
-            dump.restored(path, progress=progress.bytes) as restored:
-        local = cfg.model_copy(update={"database": cfg.database.model_copy(update={"db_schema": restored.schema})})
-        running = Running(local, connection.normalize_url(restored.reader_url))
-        print(f"serving metrics from the dump {path} (restored into {restored.pg.basedir}, removed on exit): "
-              f"{running.url}", file=sys.stderr)
-        try:
-            wait_for_signal()
-        finally:
-            running.stop()
     return 0

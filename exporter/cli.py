@@ -162,10 +162,13 @@ def main(argv: list[str] | None = None) -> int:
                 "the password in --database.url is visible to other users of this machine (ps, /proc); "
                 "pass the URL in DATABASE_URL or LITELLM_EXPORTER_DATABASE_URL instead")
         if args.command == "serve":
+            if args.serve_dump:
+                if args.cfg__database__url:
+                    raise ConfigError("--dump and --database.url are exclusive: serve one or the other")
+                from exporter.local.serve import serve_dump
+                return serve_dump(cfg, args.serve_dump)
             from exporter.app import serve
-            if args.serve_dump and args.cfg__database__url:
-                raise ConfigError("--dump and --database.url are exclusive: serve one or the other")
-            return serve(cfg, dump=args.serve_dump)
+            return serve(cfg)
         if args.command == "check":
             from exporter.access.check import run
             return run(cfg, args.check_reader)

@@ -12,12 +12,12 @@ from pydantic import ValidationError
 
 from conftest import require_binary
 
-from dashboards import alerts, rulefiles
+from dashboards import alerts, rulefiles, thresholds
 
 pytestmark = pytest.mark.nodb
 ROOT = Path(__file__).resolve().parents[1]
 RULES = sorted(rulefiles.RULES_DIR.glob("*.yaml"))
-TESTS = sorted((rulefiles.DEPLOY / "tests").glob("*_test.yaml"))
+TESTS = sorted((thresholds.DEPLOY / "tests").glob("*_test.yaml"))
 RUNBOOKS = ROOT / "docs" / "runbooks"
 SECTIONS = ["## Meaning", "## Impact", "## Diagnosis", "## Mitigation"]
 
@@ -28,7 +28,7 @@ def shipped_rules() -> list[dict]:
 
 def promtool(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([require_binary("promtool"), *args], capture_output=True, text=True, timeout=120,
-                          cwd=rulefiles.DEPLOY)
+                          cwd=thresholds.DEPLOY)
 
 
 def test_regenerating_changes_nothing(tmp_path):
@@ -83,7 +83,7 @@ def test_every_alert_is_tested_firing_not_firing_and_with_its_exact_text():
 
 
 def test_rule_conventions():
-    cfg = rulefiles.load()
+    cfg = thresholds.load()
     groups = [g for path in RULES for g in yaml.safe_load(path.read_text())["groups"]]
     assert len(groups) == len(RULES) and len({g["name"] for g in groups}) == len(groups)  # one group per file
     for rule in shipped_rules():
@@ -102,7 +102,7 @@ def test_rule_conventions():
 
 def test_every_alert_has_a_runbook():
     names = {r["alert"] for r in shipped_rules()}
-    assert names == set(alerts.alert_names(rulefiles.load()))
+    assert names == set(alerts.alert_names(thresholds.load()))
     assert {p.stem for p in RUNBOOKS.glob("*.md")} == names
     for name in names:
         text = (RUNBOOKS / f"{name}.md").read_text()
@@ -112,21 +112,21 @@ def test_every_alert_has_a_runbook():
 
 
 def test_config_is_validated():
-    data = yaml.safe_load(rulefiles.CONFIG.read_text())
-    rulefiles.RulesConfig.model_validate(data)
+    data = yaml.safe_load(thresholds.CONFIG.read_text())
+    thresholds.RulesConfig.model_validate(data)
     for broken in ({**data, "extra": 1}, {**data, "budget": {**data["budget"], "warning_ratio": 0.99}},
                    {**data, "errors": {**data["errors"], "window": "10 minutes"}},
                    {**data, "runbook_url": "https://example.org/runbooks"}):
         with pytest.raises(ValidationError):
-            rulefiles.RulesConfig.model_validate(broken)
+            thresholds.RulesConfig.model_validate(broken)
 
 
 def test_other_thresholds_generate_valid_rules(tmp_path):
     """Per-model latency thresholds with regex metacharacters, an empty selector: still valid rules."""
-    data = yaml.safe_load(rulefiles.CONFIG.read_text())
+    data = yaml.safe_load(thresholds.CONFIG.read_text())
     data["selector"] = ""
     data["latency"]["per_model"] = {"llama-3.3-70b": 30, "qwen/qwen3-coder:free": 90}
-    cfg = rulefiles.RulesConfig.model_validate(data)
+    cfg = thresholds.RulesConfig.model_validate(data)
     for path in rulefiles.write_all(tmp_path, cfg):
         proc = promtool("check", "rules", str(path))
         assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -158,8 +158,8 @@ def steps(panel: dict) -> list:
 @pytest.mark.nodb
 def test_threshold_lines_are_the_alert_configs():
     """The panels' orange/red lines and the budget burn window are where the alerts fire (config.yaml)."""
-    from dashboards import rulefiles
-    cfg = rulefiles.load()
+    from dashboards import thresholds
+    cfg = thresholds.load()
     by_title = {(name, p["title"]): p for name, dash in build.dashboards().items() for p in panels(dash)}
     budget = [p for (_, title), p in by_title.items() if re.search(r"budget use|Most used", title)]
     assert len(budget) == 7 and all(steps(p)[1:] == [cfg.budget.warning_ratio, cfg.budget.critical_ratio] for p in budget)
@@ -174,11 +174,11 @@ def test_threshold_lines_are_the_alert_configs():
 def test_an_installed_package_carries_the_thresholds():
     """Outside a checkout the dashboards read the wheel's copy of config.yaml (pyproject force-include)."""
     import tomllib
-    from dashboards import rulefiles
+    from dashboards import thresholds
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     force = project["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
-    assert force["deploy/prometheus/config.yaml"] == f"dashboards/{rulefiles.PACKAGED_CONFIG.name}"
-    assert rulefiles.PACKAGED_CONFIG.parent == Path(build.__file__).parent
+    assert force["deploy/prometheus/config.yaml"] == f"dashboards/{thresholds.PACKAGED_CONFIG.name}"
+    assert thresholds.PACKAGED_CONFIG.parent == Path(build.__file__).parent
     assert "!deploy/prometheus/config.yaml" in (ROOT / ".dockerignore").read_text().splitlines()
 
 

@@ -469,13 +469,13 @@ OVERRIDES = {
 def test_chart_thresholds_equal_what_the_alert_generator_writes_for_the_same_config():
     """The chart's parts + formats reproduce dashboards.alerts for overridden thresholds (not just the defaults)."""
     from dashboards import alerts as generator
-    from dashboards import rulefiles
+    from dashboards import thresholds
 
-    config = yaml.safe_load(rulefiles.CONFIG.read_text())
+    config = yaml.safe_load(thresholds.CONFIG.read_text())
     for section, values in OVERRIDES.items():
         config[section].update(values)
     config["selector"] = 'job="lse-litellm-spend-exporter"'
-    want = [g for _, g in sorted(generator.groups(rulefiles.RulesConfig.model_validate(config)).items())]
+    want = [g for _, g in sorted(generator.groups(thresholds.RulesConfig.model_validate(config)).items())]
     got = rule_groups(merged(RULES_ON, {"prometheusRule": {"thresholds": OVERRIDES,
                                                            "selector": 'job="lse-litellm-spend-exporter"'}}))
     assert got == want

@@ -31,7 +31,7 @@ def test_committed_grant_manifests_match_the_sql(litellm_db):
         generated = grants.generate(conn)
     engine.dispose()
     for reader, data in generated.items():
-        assert grants.load(reader) == data, f"run `python -m exporter.access.grants` and commit sql/grants/{reader}.json"
+        assert grants.load(reader) == data, f"run `python -m exporter.local.grants` and commit sql/grants/{reader}.json"
     for table, cols in grants.FORBIDDEN.items():
         for reader in generated:
             assert not set(cols) & set(generated[reader].get(table, []))

@@ -16,7 +16,7 @@ _GO_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _DAY_UNITS = {"d": 86400, "w": 7 * 86400}
 
-# Fixed values for planning the statements (exporter.access.grants): a one-day window, one-minute buckets, and one
+# Fixed values for planning the statements (exporter/access/grants.py): a one-day window, one-minute buckets, and one
 # sample value per template variable (`variables` maps names to samples; unknown names get 'sample').
 PLAN_FROM = datetime(2026, 1, 1, tzinfo=timezone.utc)
 PLAN_TO = datetime(2026, 1, 2, tzinfo=timezone.utc)

@@ -1,14 +1,13 @@
 """Which LiteLLM columns each reader's SQL reads, derived from PostgreSQL's own plans of the SQL files.
 
-`python -m exporter.access.grants` regenerates sql/grants/<reader>.json from the SQL files against LiteLLM's full
-schema (the pinned migrations); a test fails when the committed files differ. The role set-up grants
+`python -m exporter.local.grants` regenerates sql/grants/<reader>.json from the SQL files against LiteLLM's full
+schema (the pinned migrations, on a private PostgreSQL); a test fails when the committed files differ. The role set-up grants
 exactly these columns, so a reader can SELECT what its queries need and nothing else.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -153,27 +152,6 @@ def generate(conn: sa.Connection) -> dict[str, dict[str, list[str]]]:
     return {"exporter": manifest(conn, "exporter"), "grafana": manifest(conn, "grafana", _grafana_renderer())}
 
 
-def main() -> int:
-    """Regenerate sql/grants/*.json on a throwaway PostgreSQL with LiteLLM's full schema."""
-    from exporter.local import litellm_migrations
-    from exporter.local.postgres import LocalPostgres, resolve_bindir
-
-    with LocalPostgres(resolve_bindir("embedded")) as pg:
-        pg.psql("postgres", "-c", "CREATE DATABASE litellm")
-        litellm_migrations.apply(pg, "litellm")
-        engine = sa.create_engine(pg.url("litellm"))
-        with engine.connect() as conn:
-            manifests = generate(conn)
-        engine.dispose()
-    for reader, data in manifests.items():
-        target = path(reader)
-        target.parent.mkdir(exist_ok=True)
-        if not target.exists() or target.read_text(encoding="utf-8") != dumps(data):
-            target.write_text(dumps(data), encoding="utf-8")
-            print(f"wrote {target}", file=sys.stderr)
-    return 0
-
-
 def _grafana_renderer():
     """Grafana panels use macros; they are expanded the way Grafana would before planning."""
     try:
@@ -181,7 +159,3 @@ def _grafana_renderer():
     except ImportError:  # no Grafana SQL yet
         return None
     return lambda name, text: expand_for_planning(text)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
