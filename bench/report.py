@@ -1,13 +1,14 @@
 """BENCHMARKS.md from bench/results.json: tables per scenario, and every target marked met / not met."""
+
 from __future__ import annotations
 
 import sys
 
 TARGETS = {
-    "naive_ratio": 200.0,     # exporter at least 200x cheaper in DB time than naive at 10M rows
-    "floor_ratio": 3.0,       # and within 3x of the floor
+    "naive_ratio": 200.0,  # exporter at least 200x cheaper in DB time than naive at 10M rows
+    "floor_ratio": 3.0,  # and within 3x of the floor
     "cold_start_s": 10.0,
-    "scrape_p99_ms": 25.0,    # at 50 scrapers, ~20k series
+    "scrape_p99_ms": 25.0,  # at 50 scrapers, ~20k series
     "rss_mb": 150.0,
     "panel_ms": 500.0,
     "audit_s": 60.0,
@@ -40,14 +41,24 @@ def targets(doc) -> list[tuple[str, str, str, str]]:
         for n, inc in ref.get("incremental", {}).items():
             ratio = inc.get("naive_over_exporter")
             if ratio is not None:
-                out.append((f"+{int(n):,} rows: exporter ≥ 200× cheaper than naive (DB time)", where,
-                            f"{ratio:,.0f}× ({inc['exporter_db_ms']:.2f} ms vs {ref['naive']['db_ms']:,.0f} ms)",
-                            _mark(ratio >= TARGETS["naive_ratio"])))
+                out.append(
+                    (
+                        f"+{int(n):,} rows: exporter ≥ 200× cheaper than naive (DB time)",
+                        where,
+                        f"{ratio:,.0f}× ({inc['exporter_db_ms']:.2f} ms vs {ref['naive']['db_ms']:,.0f} ms)",
+                        _mark(ratio >= TARGETS["naive_ratio"]),
+                    )
+                )
             fl = inc.get("exporter_over_floor")
             if fl is not None:
-                out.append((f"+{int(n):,} rows: exporter within 3× of the floor (DB time)", where,
-                            f"{fl:.2f}× ({inc['exporter_db_ms']:.2f} ms vs {inc['floor_db_ms']:.2f} ms)",
-                            _mark(fl <= TARGETS["floor_ratio"])))
+                out.append(
+                    (
+                        f"+{int(n):,} rows: exporter within 3× of the floor (DB time)",
+                        where,
+                        f"{fl:.2f}× ({inc['exporter_db_ms']:.2f} ms vs {inc['floor_db_ms']:.2f} ms)",
+                        _mark(fl <= TARGETS["floor_ratio"]),
+                    )
+                )
         if "cold_start" in ref:
             s = ref["cold_start"]["seconds"]
             out.append(("cold start < 10 s", where, f"{s:.1f} s", _mark(s < TARGETS["cold_start_s"])))
@@ -57,27 +68,46 @@ def targets(doc) -> list[tuple[str, str, str, str]]:
                 continue
             w = f"{server} {r['rows']:,}"
             for lbl in ("50", "50-wrk", "50-paced"):
-              lvl = scr["levels"].get(lbl)
-              if lvl:
-                how = {"50": "back-to-back (Python client threads)", "50-wrk": "back-to-back (wrk)",
-                       "50-paced": "each once a second"}[lbl]
-                out.append((f"/metrics p99 < 25 ms at 50 scrapers, {how} ({scr['series']:,} series)", w,
+                lvl = scr["levels"].get(lbl)
+                if lvl:
+                    how = {
+                        "50": "back-to-back (Python client threads)",
+                        "50-wrk": "back-to-back (wrk)",
+                        "50-paced": "each once a second",
+                    }[lbl]
+                    out.append(
+                        (
+                            f"/metrics p99 < 25 ms at 50 scrapers, {how} ({scr['series']:,} series)",
+                            w,
                             f"{lvl['p99_ms']:.1f} ms (p50 {lvl['p50_ms']:.1f} ms)",
-                            _mark(lvl["p99_ms"] < TARGETS["scrape_p99_ms"])))
+                            _mark(lvl["p99_ms"] < TARGETS["scrape_p99_ms"]),
+                        )
+                    )
             if "VmHWM" in scr:
                 mb = scr["VmHWM"] / 1024
                 out.append(("exporter peak RSS < 150 MB", w, f"{mb:.0f} MB (VmHWM)", _mark(mb < TARGETS["rss_mb"])))
         panels = sc.get("panels")
         if panels:
             worst = max(panels.items(), key=lambda kv: kv[1]["median_ms"])
-            out.append(("every Postgres panel < 500 ms (30 days)", where,
-                        f"slowest {worst[0]}: {worst[1]['median_ms']:.0f} ms",
-                        _mark(worst[1]["median_ms"] < TARGETS["panel_ms"])))
+            out.append(
+                (
+                    "every Postgres panel < 500 ms (30 days)",
+                    where,
+                    f"slowest {worst[0]}: {worst[1]['median_ms']:.0f} ms",
+                    _mark(worst[1]["median_ms"] < TARGETS["panel_ms"]),
+                )
+            )
             if any("with_index" in p for p in panels.values()):
                 best = {k: p.get("with_index", p)["median_ms"] for k, p in panels.items()}
                 w2 = max(best.items(), key=lambda kv: kv[1])
-                out.append(("every Postgres panel < 500 ms, with the indexes of section 4", where,
-                            f"slowest {w2[0]}: {w2[1]:.0f} ms", _mark(w2[1] < TARGETS["panel_ms"])))
+                out.append(
+                    (
+                        "every Postgres panel < 500 ms, with the indexes of section 4",
+                        where,
+                        f"slowest {w2[0]}: {w2[1]:.0f} ms",
+                        _mark(w2[1] < TARGETS["panel_ms"]),
+                    )
+                )
         if "audit" in sc:
             s = sc["audit"]["seconds"]
             out.append(("audit < 60 s", where, f"{s:.1f} s", _mark(s < TARGETS["audit_s"])))
@@ -87,38 +117,64 @@ def targets(doc) -> list[tuple[str, str, str, str]]:
 def render(doc) -> str:
     m = doc.get("machine", {})
     runs = _runs(doc)
-    lines = ["# Benchmarks", "",
-             "Generated by `bench/run.py` (`make bench`) from `bench/results.json`; regenerate rather than edit.",
-             "Issue: *Benchmarks: cost that grows with new rows, not with the table*.", "",
-             "| machine | value |", "|---|---|",
-             f"| CPU | {m.get('cpu')} |", f"| nproc | {m.get('nproc')} |", f"| RAM | {m.get('ram_gb')} GB |",
-             f"| Python / kernel | {m.get('python')} / {m.get('kernel')} |", ""]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `bench/run.py` (`make bench`) from `bench/results.json`; regenerate rather than edit.",
+        "Issue: *Benchmarks: cost that grows with new rows, not with the table*.",
+        "",
+        "| machine | value |",
+        "|---|---|",
+        f"| CPU | {m.get('cpu')} |",
+        f"| nproc | {m.get('nproc')} |",
+        f"| RAM | {m.get('ram_gb')} GB |",
+        f"| Python / kernel | {m.get('python')} / {m.get('kernel')} |",
+        "",
+    ]
     lines += ["| dataset | PostgreSQL | SpendLogs rows | date (UTC) | command |", "|---|---|---|---|---|"]
     for r in runs:
-        lines.append(f"| {r['server']} {r['rows']:,} | {r.get('server_version')} | {r.get('spend_logs_rows', 0):,} "
-                     f"| {r.get('date')} | `{r.get('command')}` |")
-    lines += ["", "The machine is shared (2 cores): absolute times are noisy, ratios measured side by side in the "
-              "same run are the point. Medians over the repeats.", ""]
+        lines.append(
+            f"| {r['server']} {r['rows']:,} | {r.get('server_version')} | {r.get('spend_logs_rows', 0):,} "
+            f"| {r.get('date')} | `{r.get('command')}` |"
+        )
+    lines += [
+        "",
+        "The machine is shared (2 cores): absolute times are noisy, ratios measured side by side in the "
+        "same run are the point. Medians over the repeats.",
+        "",
+    ]
 
     from pathlib import Path
+
     findings = Path(__file__).with_name("findings.md")
     if findings.exists():
         lines += [findings.read_text().strip(), ""]
-    lines += ["## Targets", "", "Stated for 10M rows; for a server measured at 1M rows only, its 1M figures are listed.", "",
-              "| target | dataset | measured | |", "|---|---|---|---|"]
+    lines += [
+        "## Targets",
+        "",
+        "Stated for 10M rows; for a server measured at 1M rows only, its 1M figures are listed.",
+        "",
+        "| target | dataset | measured | |",
+        "|---|---|---|---|",
+    ]
     lines += [f"| {t} | {w} | {v} | {ok} |" for t, w, v, ok in targets(doc)]
 
-    lines += ["", "## 1. Incremental refresh: exporter vs naive vs floor", "",
-              "Per refresh after appending N rows. *exporter*: `Refresher.refresh()` in process, DB time = "
-              "pg_stat_statements `total_exec_time` of every statement of the exporter's role (reset before each "
-              "refresh). *naive*: one scrape of Debian's `prometheus-postgres-exporter` with full `GROUP BY`s "
-              "(`bench/run.py: naive_queries_yaml`), same measurement for its role. *floor*: `EXPLAIN (ANALYZE, "
-              "BUFFERS)` of `SELECT <the row columns> FROM \"LiteLLM_SpendLogs\" WHERE \"startTime\" > :hw`. "
-              "Before the measured refreshes the 15-minute overlap window is filled with 30×N rows (what 30 "
-              "refreshes 30 s apart add), so the per-minute census reads a steady-state window.", "",
-              "| dataset | new rows | exporter wall ms | exporter DB ms | exporter rows / buffers | naive DB ms "
-              "(wall ms) | floor DB ms (rows / buffers) | naive / exporter | exporter / floor |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## 1. Incremental refresh: exporter vs naive vs floor",
+        "",
+        "Per refresh after appending N rows. *exporter*: `Refresher.refresh()` in process, DB time = "
+        "pg_stat_statements `total_exec_time` of every statement of the exporter's role (reset before each "
+        "refresh). *naive*: one scrape of Debian's `prometheus-postgres-exporter` with full `GROUP BY`s "
+        "(`bench/run.py: naive_queries_yaml`), same measurement for its role. *floor*: `EXPLAIN (ANALYZE, "
+        'BUFFERS)` of `SELECT <the row columns> FROM "LiteLLM_SpendLogs" WHERE "startTime" > :hw`. '
+        "Before the measured refreshes the 15-minute overlap window is filled with 30×N rows (what 30 "
+        "refreshes 30 s apart add), so the per-minute census reads a steady-state window.",
+        "",
+        "| dataset | new rows | exporter wall ms | exporter DB ms | exporter rows / buffers | naive DB ms "
+        "(wall ms) | floor DB ms (rows / buffers) | naive / exporter | exporter / floor |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in runs:
         ref = r["scenarios"].get("refresh")
         if not ref:
@@ -131,49 +187,74 @@ def render(doc) -> str:
                 f"{inc['exporter_shared_buffers']:,.0f} | {_f(nv.get('db_ms'), '{:,.0f}')} "
                 f"({_f(nv.get('wall_ms'), '{:,.0f}')}) | {_f(inc['floor_db_ms'], '{:,.2f}')} "
                 f"({inc['floor_rows']:,.0f} / {inc['floor_shared_buffers']:,.0f}) | "
-                f"{_f(inc.get('naive_over_exporter'), '{:,.0f}×')} | {_f(inc.get('exporter_over_floor'), '{:.2f}×')} |")
+                f"{_f(inc.get('naive_over_exporter'), '{:,.0f}×')} | {_f(inc.get('exporter_over_floor'), '{:.2f}×')} |"
+            )
 
-    lines += ["", "## 2. Cold start", "", "A fresh Refresher's first refresh (the history aggregated span by span, "
-              "the window's rows one by one, one REPEATABLE READ snapshot), and right after it one sequential read "
-              "of the table (`SELECT sum(spend)`, parallel as PostgreSQL plans it): what any cold start that reads "
-              "the rows pays at least.", "",
-              "| dataset | seconds | DB ms | rows returned | one sequential read s | cold start / read |",
-              "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## 2. Cold start",
+        "",
+        "A fresh Refresher's first refresh (the history aggregated span by span, "
+        "the window's rows one by one, one REPEATABLE READ snapshot), and right after it one sequential read "
+        "of the table (`SELECT sum(spend)`, parallel as PostgreSQL plans it): what any cold start that reads "
+        "the rows pays at least.",
+        "",
+        "| dataset | seconds | DB ms | rows returned | one sequential read s | cold start / read |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in runs:
         cs = r["scenarios"].get("refresh", {}).get("cold_start")
         if cs:
             scan = cs.get("scan_floor_s")
-            lines.append(f"| {r['server']} {r['rows']:,} | {cs['seconds']:.2f} | {cs['db_ms']:,.0f} | "
-                         f"{cs['rows']:,} | {_f(scan, '{:.2f}')} | "
-                         f"{_f(cs['seconds'] / scan if scan else None, '{:.1f}×')} |")
+            lines.append(
+                f"| {r['server']} {r['rows']:,} | {cs['seconds']:.2f} | {cs['db_ms']:,.0f} | "
+                f"{cs['rows']:,} | {_f(scan, '{:.2f}')} | "
+                f"{_f(cs['seconds'] / scan if scan else None, '{:.1f}×')} |"
+            )
 
-    lines += ["", "## 3. Scrape path", "", "The real `litellm-spend-exporter serve` process (refresh every 5 s, "
-              "`metrics.labels` adding hashed_api_key/user/end_user, larger `metrics.limits`), N closed-loop "
-              "scrapers (Python threads in the benchmark process, keep-alive, `Accept-Encoding: gzip`; *N-wrk*: the "
-              "same closed loop from `wrk -t2 -cN`, whose latencies do not include a Python client's own lock; "
-              "*N-paced*: N scrapers each scraping once a second) for a fixed "
-              "time; statements/min from pg_stat_statements calls of the exporter's role in the same interval.", "",
-              "| dataset | series | scrapers | scrapes | p50 ms | p99 ms | DB statements/min | refreshes | statements/refresh |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## 3. Scrape path",
+        "",
+        "The real `litellm-spend-exporter serve` process (refresh every 5 s, "
+        "`metrics.labels` adding hashed_api_key/user/end_user, larger `metrics.limits`), N closed-loop "
+        "scrapers (Python threads in the benchmark process, keep-alive, `Accept-Encoding: gzip`; *N-wrk*: the "
+        "same closed loop from `wrk -t2 -cN`, whose latencies do not include a Python client's own lock; "
+        "*N-paced*: N scrapers each scraping once a second) for a fixed "
+        "time; statements/min from pg_stat_statements calls of the exporter's role in the same interval.",
+        "",
+        "| dataset | series | scrapers | scrapes | p50 ms | p99 ms | DB statements/min | refreshes "
+        "| statements/refresh |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in runs:
         scr = r["scenarios"].get("scrape")
         if not scr:
             continue
         for c, lvl in scr["levels"].items():
-            lines.append(f"| {r['server']} {r['rows']:,} | {scr['series']:,} | {c} | {lvl['scrapes']:,} | "
-                         f"{lvl['p50_ms']:.1f} | {lvl['p99_ms']:.1f} | {lvl['db_statements_per_min']:.0f} | "
-                         f"{lvl.get('refreshes', 0):.0f} | {_f(lvl.get('statements_per_refresh'), '{:.1f}')} |")
+            lines.append(
+                f"| {r['server']} {r['rows']:,} | {scr['series']:,} | {c} | {lvl['scrapes']:,} | "
+                f"{lvl['p50_ms']:.1f} | {lvl['p99_ms']:.1f} | {lvl['db_statements_per_min']:.0f} | "
+                f"{lvl.get('refreshes', 0):.0f} | {_f(lvl.get('statements_per_refresh'), '{:.1f}')} |"
+            )
         lines.append(f"| peak RSS (VmHWM) | {scr.get('VmHWM', 0) / 1024:.0f} MB | | | | | | | |")
 
-    lines += ["", "## 4. Grafana Postgres panels (30 days, every variable = All)", "",
-              "| dataset | panel | median ms | plan (relations the executed plan read; branches never executed left out) |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "## 4. Grafana Postgres panels (30 days, every variable = All)",
+        "",
+        "| dataset | panel | median ms | plan (relations the executed plan read; branches never executed left out) |",
+        "|---|---|---|---|",
+    ]
     for r in runs:
         for name, p in (r["scenarios"].get("panels") or {}).items():
             lines.append(f"| {r['server']} {r['rows']:,} | {name} | {p['median_ms']:,.1f} | {p['plan']} |")
             wi = p.get("with_index")
             if wi:
-                lines.append(f"| {r['server']} {r['rows']:,} | {name} **with** `{wi['ddl']}` (built in "
-                             f"{wi['build_s']:.0f} s) | {wi['median_ms']:,.1f} | {wi['plan']} |")
+                lines.append(
+                    f"| {r['server']} {r['rows']:,} | {name} **with** `{wi['ddl']}` (built in "
+                    f"{wi['build_s']:.0f} s) | {wi['median_ms']:,.1f} | {wi['plan']} |"
+                )
 
     lines += ["", "## 5. Audit", "", "| dataset | seconds |", "|---|---|"]
     for r in runs:
@@ -181,9 +262,13 @@ def render(doc) -> str:
         if a:
             lines.append(f"| {r['server']} {r['rows']:,} | {a['seconds']:.1f} |")
 
-    lines += ["", "## 6. Growth: same new rows, 10× the table", "",
-              "| server | new rows | exporter DB ms (small → large) | ratio | naive DB ms (small → large) | ratio |",
-              "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## 6. Growth: same new rows, 10× the table",
+        "",
+        "| server | new rows | exporter DB ms (small → large) | ratio | naive DB ms (small → large) | ratio |",
+        "|---|---|---|---|---|---|",
+    ]
     by_server: dict[str, list] = {}
     for r in runs:
         if r["scenarios"].get("refresh"):
@@ -198,9 +283,11 @@ def render(doc) -> str:
                 continue
             ea, eb = a["incremental"][n]["exporter_db_ms"], b["incremental"][n]["exporter_db_ms"]
             na, nb = a.get("naive", {}).get("db_ms"), b.get("naive", {}).get("db_ms")
-            lines.append(f"| {server} {small['rows']:,} → {large['rows']:,} | {int(n):,} | {ea:.2f} → {eb:.2f} | "
-                         f"{eb / ea:.2f}× | {_f(na, '{:,.0f}')} → {_f(nb, '{:,.0f}')} | "
-                         f"{_f(nb / na if na and nb else None, '{:.1f}×')} |")
+            lines.append(
+                f"| {server} {small['rows']:,} → {large['rows']:,} | {int(n):,} | {ea:.2f} → {eb:.2f} | "
+                f"{eb / ea:.2f}× | {_f(na, '{:,.0f}')} → {_f(nb, '{:,.0f}')} | "
+                f"{_f(nb / na if na and nb else None, '{:.1f}×')} |"
+            )
     lines.append("")
     return "\n".join(lines)
 
@@ -210,7 +297,10 @@ def print_summary(res) -> None:
     print(f"== {res['server']} {res['rows']:,} rows", file=sys.stderr)
     ref = sc.get("refresh", {})
     for n, inc in ref.get("incremental", {}).items():
-        print(f"  +{n}: exporter {inc['exporter_db_ms']:.2f} ms DB ({inc['exporter_wall_ms']:.1f} ms wall), "
-              f"floor {inc['floor_db_ms']:.2f} ms, naive {ref.get('naive', {}).get('db_ms', 0):,.0f} ms; "
-              f"naive/exporter {_f(inc.get('naive_over_exporter'), '{:,.0f}×')}, "
-              f"exporter/floor {_f(inc.get('exporter_over_floor'), '{:.2f}×')}", file=sys.stderr)
+        print(
+            f"  +{n}: exporter {inc['exporter_db_ms']:.2f} ms DB ({inc['exporter_wall_ms']:.1f} ms wall), "
+            f"floor {inc['floor_db_ms']:.2f} ms, naive {ref.get('naive', {}).get('db_ms', 0):,.0f} ms; "
+            f"naive/exporter {_f(inc.get('naive_over_exporter'), '{:,.0f}×')}, "
+            f"exporter/floor {_f(inc.get('exporter_over_floor'), '{:.2f}×')}",
+            file=sys.stderr,
+        )

@@ -14,6 +14,7 @@ size, so a later run for another server adds to them).
 5. audit
 6. growth (computed from 1 across sizes)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -39,10 +40,10 @@ from sqlalchemy.engine import make_url
 from bench import datasets, report
 from exporter import app, config
 from exporter.access import grafana_sql, indexes, roles
-from exporter.local import demodata
 from exporter.audit.command import audit
 from exporter.audit.model import Options
 from exporter.config import DatabaseConfig
+from exporter.local import demodata
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPORTER_ROLE = "litellm_spend_exporter"
@@ -55,6 +56,7 @@ SCRAPE_EXTRA = {"counter": ["hashed_api_key", "user", "end_user"], "histogram": 
 
 def scrape_labels(extra: dict = SCRAPE_EXTRA) -> dict:
     from exporter.metrics.spec import SPEND_LOGS_FAMILIES
+
     out = {}
     for fam in SPEND_LOGS_FAMILIES:
         add = [lbl for lbl in extra.get(fam.type, []) if lbl in fam.configurable and lbl not in fam.labels]
@@ -82,7 +84,7 @@ def free_port() -> int:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # -- pg_stat_statements --------------------------------------------------------------------------------------
@@ -101,15 +103,24 @@ class Stats:
             "SELECT coalesce(sum(total_exec_time), 0), coalesce(sum(calls), 0), coalesce(sum(rows), 0),"
             " coalesce(sum(shared_blks_hit + shared_blks_read), 0), coalesce(sum(shared_blks_read), 0)"
             " FROM pg_stat_statements WHERE userid = %s::regrole AND dbid = (SELECT oid FROM pg_database"
-            " WHERE datname = current_database())", (role,)).fetchone()
-        return {"db_ms": float(r[0]), "calls": int(r[1]), "rows": int(r[2]), "shared_buffers": int(r[3]),
-                "shared_read": int(r[4])}
+            " WHERE datname = current_database())",
+            (role,),
+        ).fetchone()
+        return {
+            "db_ms": float(r[0]),
+            "calls": int(r[1]),
+            "rows": int(r[2]),
+            "shared_buffers": int(r[3]),
+            "shared_read": int(r[4]),
+        }
 
     def top(self, role: str, n: int = 6) -> list[dict]:
         rows = self.conn.execute(
             "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 90), calls, round(total_exec_time::numeric, 2),"
             " rows, shared_blks_hit + shared_blks_read FROM pg_stat_statements WHERE userid = %s::regrole"
-            " ORDER BY total_exec_time DESC LIMIT %s", (role, n)).fetchall()
+            " ORDER BY total_exec_time DESC LIMIT %s",
+            (role, n),
+        ).fetchall()
         return [{"query": q, "calls": c, "ms": float(t), "rows": r, "buffers": b} for q, c, t, r, b in rows]
 
     def close(self) -> None:
@@ -138,10 +149,12 @@ def exporter_config(url: str, **extra) -> config.Config:
 # -- the naive exporter: prometheus-postgres-exporter with full GROUP BYs ---------------------------------------
 def naive_queries_yaml() -> str:
     buckets = ",\n".join(
-        f"             count(*) FILTER (WHERE d <= {b}) AS le_{str(b).replace('.', '_')}" for b in DURATION_BOUNDS)
+        f"             count(*) FILTER (WHERE d <= {b}) AS le_{str(b).replace('.', '_')}" for b in DURATION_BOUNDS
+    )
     bucket_metrics = "\n".join(
-        f"    - le_{str(b).replace('.', '_')}: {{usage: COUNTER, description: \"requests with duration <= {b}s\"}}"
-        for b in DURATION_BOUNDS)
+        f'    - le_{str(b).replace(".", "_")}: {{usage: COUNTER, description: "requests with duration <= {b}s"}}'
+        for b in DURATION_BOUNDS
+    )
     return f"""\
 # The same families as the exporter (requests/spend/tokens/errors by model, key, team, status; duration
 # buckets by model and status), each computed by a full GROUP BY over LiteLLM_SpendLogs on every scrape.
@@ -193,19 +206,32 @@ class NaiveExporter:
     def __init__(self, pg, db: str, password: str, workdir: Path):
         self.binary = shutil.which("prometheus-postgres-exporter")
         if not self.binary:
-            raise RuntimeError("prometheus-postgres-exporter is not installed (apt-get install "
-                               "prometheus-postgres-exporter)")
+            raise RuntimeError(
+                "prometheus-postgres-exporter is not installed (apt-get install prometheus-postgres-exporter)"
+            )
         self.queries = workdir / "queries.yaml"
         self.queries.write_text(naive_queries_yaml())
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-        env["DATA_SOURCE_NAME"] = (f"postgresql://{NAIVE_ROLE}:{password}@127.0.0.1:{pg.port}/{db}"
-                                   "?sslmode=disable&application_name=naive-postgres-exporter")
+        env["DATA_SOURCE_NAME"] = (
+            f"postgresql://{NAIVE_ROLE}:{password}@127.0.0.1:{pg.port}/{db}"
+            "?sslmode=disable&application_name=naive-postgres-exporter"
+        )
         self.proc = subprocess.Popen(
-            [self.binary, f"--web.listen-address=127.0.0.1:{self.port}", f"--extend.query-path={self.queries}",
-             "--disable-default-metrics", "--disable-settings-metrics", "--no-collector.bgwriter",
-             "--no-collector.database", "--log.level=warn"],
-            env=env, stdout=subprocess.DEVNULL, stderr=open(workdir / "naive.log", "w"))
+            [
+                self.binary,
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                f"--extend.query-path={self.queries}",
+                "--disable-default-metrics",
+                "--disable-settings-metrics",
+                "--no-collector.bgwriter",
+                "--no-collector.database",
+                "--log.level=warn",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(workdir / "naive.log", "w"),  # noqa: SIM115 (the process keeps it open)
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -241,9 +267,13 @@ FROM "LiteLLM_SpendLogs" WHERE "startTime" > %s"""
 def floor_scan(admin: psycopg.Connection, hw: datetime) -> dict:
     plan = admin.execute(FLOOR_SQL, (hw,)).fetchone()[0][0]
     top = plan["Plan"]
-    return {"db_ms": plan["Execution Time"] + plan["Planning Time"], "rows": top["Actual Rows"],
-            "shared_buffers": top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0),
-            "node": top["Node Type"], "index": top.get("Index Name")}
+    return {
+        "db_ms": plan["Execution Time"] + plan["Planning Time"],
+        "rows": top["Actual Rows"],
+        "shared_buffers": top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0),
+        "node": top["Node Type"],
+        "index": top.get("Index Name"),
+    }
 
 
 def newest_start(admin: psycopg.Connection) -> datetime:
@@ -251,8 +281,16 @@ def newest_start(admin: psycopg.Connection) -> datetime:
 
 
 # -- scenarios 1, 2 and 6 --------------------------------------------------------------------------------------
-def scenario_refresh(pg, db: str, url: str, naive: NaiveExporter | None, new_rows: list[int], repeat: int,
-                     naive_repeat: int, seed_base: int) -> dict:
+def scenario_refresh(
+    pg,
+    db: str,
+    url: str,
+    naive: NaiveExporter | None,
+    new_rows: list[int],
+    repeat: int,
+    naive_repeat: int,
+    seed_base: int,
+) -> dict:
     conninfo = pg.admin_conninfo(db)
     admin = psycopg.connect(conninfo, autocommit=True)
     stats = Stats(conninfo)
@@ -272,8 +310,10 @@ def scenario_refresh(pg, db: str, url: str, naive: NaiveExporter | None, new_row
         t0 = time.perf_counter()
         admin.execute('SELECT sum(spend) FROM "LiteLLM_SpendLogs"').fetchone()
         out["cold_start"]["scan_floor_s"] = time.perf_counter() - t0
-        log(f"  cold start {cold:.2f} s, db {out['cold_start']['db_ms']:.0f} ms; one sequential read of the table "
-            f"{out['cold_start']['scan_floor_s']:.2f} s")
+        log(
+            f"  cold start {cold:.2f} s, db {out['cold_start']['db_ms']:.0f} ms; one sequential read of the table "
+            f"{out['cold_start']['scan_floor_s']:.2f} s"
+        )
 
         seed = seed_base
         incremental = {}
@@ -315,8 +355,10 @@ def scenario_refresh(pg, db: str, url: str, naive: NaiveExporter | None, new_row
             }
             inc["exporter_over_floor"] = inc["exporter_db_ms"] / inc["floor_db_ms"] if inc["floor_db_ms"] else None
             incremental[str(n)] = inc
-            log(f"  +{n} rows: exporter wall {inc['exporter_wall_ms']:.1f} ms, db {inc['exporter_db_ms']:.2f} ms "
-                f"({inc['exporter_shared_buffers']} buffers); floor {inc['floor_db_ms']:.2f} ms")
+            log(
+                f"  +{n} rows: exporter wall {inc['exporter_wall_ms']:.1f} ms, db {inc['exporter_db_ms']:.2f} ms "
+                f"({inc['exporter_shared_buffers']} buffers); floor {inc['floor_db_ms']:.2f} ms"
+            )
         out["incremental"] = incremental
 
         if naive is not None:
@@ -326,13 +368,21 @@ def scenario_refresh(pg, db: str, url: str, naive: NaiveExporter | None, new_row
                 wall, body = naive.scrape()
                 if "litellm_naive_usage_requests" not in body:
                     raise RuntimeError("the naive exporter returned no usage metrics: see naive.log")
-                runs.append({"wall_s": wall, "series": sum(1 for ln in body.splitlines()
-                                                           if ln.startswith("litellm_naive_")),
-                             **stats.read(NAIVE_ROLE)})
-            out["naive"] = {"runs": runs, "wall_ms": median(r["wall_s"] * 1000 for r in runs),
-                            "db_ms": median(r["db_ms"] for r in runs),
-                            "shared_buffers": median(r["shared_buffers"] for r in runs),
-                            "rows": median(r["rows"] for r in runs), "series": runs[-1]["series"]}
+                runs.append(
+                    {
+                        "wall_s": wall,
+                        "series": sum(1 for ln in body.splitlines() if ln.startswith("litellm_naive_")),
+                        **stats.read(NAIVE_ROLE),
+                    }
+                )
+            out["naive"] = {
+                "runs": runs,
+                "wall_ms": median(r["wall_s"] * 1000 for r in runs),
+                "db_ms": median(r["db_ms"] for r in runs),
+                "shared_buffers": median(r["shared_buffers"] for r in runs),
+                "rows": median(r["rows"] for r in runs),
+                "series": runs[-1]["series"],
+            }
             log(f"  naive scrape {out['naive']['wall_ms']:.0f} ms, db {out['naive']['db_ms']:.0f} ms")
             for inc in incremental.values():
                 inc["naive_over_exporter"] = out["naive"]["db_ms"] / inc["exporter_db_ms"]
@@ -348,9 +398,11 @@ def scenario_refresh(pg, db: str, url: str, naive: NaiveExporter | None, new_row
 def _scraper(url: str, stop: threading.Event, lat: list, keepalive: bool = True, period: float = 0.0) -> None:
     import http.client
     from urllib.parse import urlsplit
+
     u = urlsplit(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
     import random
+
     if period:
         stop.wait(random.uniform(0, period))  # Prometheus servers are not in phase
     while not stop.is_set():
@@ -372,15 +424,30 @@ def _scraper(url: str, stop: threading.Event, lat: list, keepalive: bool = True,
 
 def _wrk(wrk: str, url: str, connections: int, seconds: float) -> dict:
     """wrk's closed loop (2 threads, keep-alive, gzip): scrapes, p50 and p99 from its latency distribution."""
-    proc = subprocess.run([wrk, "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "--timeout", "10s",
-                           "-H", "Accept-Encoding: gzip", url], capture_output=True, text=True, timeout=seconds + 60)
+    proc = subprocess.run(
+        [
+            wrk,
+            "-t2",
+            f"-c{connections}",
+            f"-d{int(seconds)}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-H",
+            "Accept-Encoding: gzip",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"wrk failed: {proc.stderr.strip()[:200]}")
     unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
     def ms(text: str) -> float:
         number = text.rstrip("usm")
-        return float(number) * unit[text[len(number):]]
+        return float(number) * unit[text[len(number) :]]
 
     out = {}
     for line in proc.stdout.splitlines():
@@ -411,17 +478,25 @@ def percentile(xs, p):
 
 def scenario_scrape(pg, db: str, url: str, concurrency: list[int], seconds: float, workdir: Path) -> dict:
     import yaml
+
     port = free_port()
-    cfg = {"database": {"url": url, "statement_timeout": "600s"}, "web": {"listen_address": f"127.0.0.1:{port}"},
-           "refresh": {"interval": "5s"}, "metrics": {"labels": scrape_labels(), "limits": SCRAPE_LIMITS},
-           "log": {"level": "warning"}}
+    cfg = {
+        "database": {"url": url, "statement_timeout": "600s"},
+        "web": {"listen_address": f"127.0.0.1:{port}"},
+        "refresh": {"interval": "5s"},
+        "metrics": {"labels": scrape_labels(), "limits": SCRAPE_LIMITS},
+        "log": {"level": "warning"},
+    }
     cfgfile = workdir / "exporter.yaml"
     cfgfile.write_text(yaml.safe_dump(cfg))
     os.chmod(cfgfile, 0o600)
     exe = str(Path(sys.executable).parent / "litellm-spend-exporter")
     stats = Stats(pg.admin_conninfo(db))
-    proc = subprocess.Popen([exe, "serve", "--config.file", str(cfgfile)], stdout=subprocess.DEVNULL,
-                            stderr=open(workdir / "serve.log", "w"))
+    proc = subprocess.Popen(
+        [exe, "serve", "--config.file", str(cfgfile)],
+        stdout=subprocess.DEVNULL,
+        stderr=open(workdir / "serve.log", "w"),  # noqa: SIM115 (the process keeps it open)
+    )
     out: dict = {}
     try:
         metrics = f"http://127.0.0.1:{port}/metrics"
@@ -456,8 +531,10 @@ def scenario_scrape(pg, db: str, url: str, concurrency: list[int], seconds: floa
             c = int(c_label.split("-")[0])
             stop = threading.Event()
             lats: list[list] = [[] for _ in range(c)]
-            threads = [threading.Thread(target=_scraper, args=(metrics, stop, lats[i], keepalive, period), daemon=True)
-                       for i in range(c)]
+            threads = [
+                threading.Thread(target=_scraper, args=(metrics, stop, lats[i], keepalive, period), daemon=True)
+                for i in range(c)
+            ]
             stats.reset()
             r0 = refreshes(metrics)
             t0 = time.perf_counter()
@@ -471,13 +548,24 @@ def scenario_scrape(pg, db: str, url: str, concurrency: list[int], seconds: floa
             db = stats.read(EXPORTER_ROLE)
             nref = refreshes(metrics) - r0
             all_lat = [x for ls in lats for x in ls]
-            lvl = {"scrapers": c, "keepalive": keepalive, "period_s": period, "scrapes": len(all_lat), "seconds": dur,
-                   "p50_ms": percentile(all_lat, 50) * 1000, "p99_ms": percentile(all_lat, 99) * 1000,
-                   "db_statements_per_min": db["calls"] / dur * 60, "refreshes": nref,
-                   "statements_per_refresh": db["calls"] / nref if nref else None, "db_ms_per_min": db["db_ms"] / dur * 60}
+            lvl = {
+                "scrapers": c,
+                "keepalive": keepalive,
+                "period_s": period,
+                "scrapes": len(all_lat),
+                "seconds": dur,
+                "p50_ms": percentile(all_lat, 50) * 1000,
+                "p99_ms": percentile(all_lat, 99) * 1000,
+                "db_statements_per_min": db["calls"] / dur * 60,
+                "refreshes": nref,
+                "statements_per_refresh": db["calls"] / nref if nref else None,
+                "db_ms_per_min": db["db_ms"] / dur * 60,
+            }
             out["levels"][c_label] = lvl
-            log(f"  {c_label} scrapers: p50 {lvl['p50_ms']:.1f} ms p99 {lvl['p99_ms']:.1f} ms, "
-                f"{lvl['db_statements_per_min']:.0f} statements/min")
+            log(
+                f"  {c_label} scrapers: p50 {lvl['p50_ms']:.1f} ms p99 {lvl['p99_ms']:.1f} ms, "
+                f"{lvl['db_statements_per_min']:.0f} statements/min"
+            )
         # the same closed loop from wrk (C, its own process): latencies without the Python client's own lock
         wrk = shutil.which("wrk")
         for c in [n for n in concurrency if n > 1] if wrk else []:
@@ -488,12 +576,22 @@ def scenario_scrape(pg, db: str, url: str, concurrency: list[int], seconds: floa
             dur = time.perf_counter() - t0
             db = stats.read(EXPORTER_ROLE)
             nref = refreshes(metrics) - r0
-            lvl = {"scrapers": c, "keepalive": True, "period_s": 0.0, "client": "wrk", "seconds": dur, **res,
-                   "db_statements_per_min": db["calls"] / dur * 60, "refreshes": nref,
-                   "statements_per_refresh": db["calls"] / nref if nref else None}
+            lvl = {
+                "scrapers": c,
+                "keepalive": True,
+                "period_s": 0.0,
+                "client": "wrk",
+                "seconds": dur,
+                **res,
+                "db_statements_per_min": db["calls"] / dur * 60,
+                "refreshes": nref,
+                "statements_per_refresh": db["calls"] / nref if nref else None,
+            }
             out["levels"][f"{c}-wrk"] = lvl
-            log(f"  {c}-wrk scrapers: p50 {lvl['p50_ms']:.1f} ms p99 {lvl['p99_ms']:.1f} ms, "
-                f"{lvl['scrapes'] / dur:,.0f} scrapes/s, {lvl['db_statements_per_min']:.0f} statements/min")
+            log(
+                f"  {c}-wrk scrapers: p50 {lvl['p50_ms']:.1f} ms p99 {lvl['p99_ms']:.1f} ms, "
+                f"{lvl['scrapes'] / dur:,.0f} scrapes/s, {lvl['db_statements_per_min']:.0f} statements/min"
+            )
         status = Path(f"/proc/{proc.pid}/status").read_text()
         for line in status.splitlines():
             if line.startswith(("VmHWM", "VmRSS")):
@@ -523,6 +621,7 @@ def _plan_summary(plan: dict) -> str:
             found.append(f"{rel}: {how}" + (f" ({idx})" if idx else ""))
         for child in node.get("Plans", []):
             walk(child)
+
     walk(plan["Plan"])
     return "; ".join(dict.fromkeys(found))
 
@@ -532,8 +631,9 @@ def _plan_summary(plan: dict) -> str:
 INDEX_EXPERIMENTS = {"expensive_requests": "spend_logs_spend", "recent_failures": "spend_logs_failures"}
 
 
-def scenario_panels(pg, db: str, repeat: int, end: datetime, days: float = 30, try_indexes: bool = False,
-                    limit_ms: float = 500.0) -> dict:
+def scenario_panels(
+    pg, db: str, repeat: int, end: datetime, days: float = 30, try_indexes: bool = False, limit_ms: float = 500.0
+) -> dict:
     conn = psycopg.connect(pg.admin_conninfo(db), autocommit=True)
     out = {}
     try:
@@ -567,8 +667,13 @@ def scenario_panels(pg, db: str, repeat: int, end: datetime, days: float = 30, t
                         conn.execute(sql).fetchall()
                         times2.append((time.perf_counter() - t0) * 1000)
                     plan2 = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql).fetchone()[0][0]
-                    out[f.stem]["with_index"] = {"ddl": ddl, "build_s": build_s, "median_ms": median(times2),
-                                                 "runs_ms": times2, "plan": _plan_summary(plan2)}
+                    out[f.stem]["with_index"] = {
+                        "ddl": ddl,
+                        "build_s": build_s,
+                        "median_ms": median(times2),
+                        "runs_ms": times2,
+                        "plan": _plan_summary(plan2),
+                    }
                     log(f"  panel {f.stem} with {name}: {median(times2):.1f} ms (index built in {build_s:.0f} s)")
                 finally:
                     conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
@@ -580,6 +685,7 @@ def scenario_panels(pg, db: str, repeat: int, end: datetime, days: float = 30, t
 # -- 5. audit ----------------------------------------------------------------------------------------------------
 def scenario_audit(url: str) -> dict:
     from exporter.database import connection as dbmod
+
     t0 = time.perf_counter()
     rep = audit(DatabaseConfig(url=url, statement_timeout=600), Options(), dbmod.normalize_url(url))
     secs = time.perf_counter() - t0
@@ -589,12 +695,22 @@ def scenario_audit(url: str) -> dict:
 
 # -- driver ------------------------------------------------------------------------------------------------------
 def machine() -> dict:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
-    mem = int(next(ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines()
-                   if ln.startswith("MemTotal")))
-    return {"nproc": os.cpu_count(), "ram_gb": round(mem / 2**20, 1), "cpu": cpu, "python": platform.python_version(),
-            "kernel": platform.release()}
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = int(next(ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")))
+    return {
+        "nproc": os.cpu_count(),
+        "ram_gb": round(mem / 2**20, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
 
 
 def run_one(server: str, rows: int, args, workdir: Path) -> dict:
@@ -615,8 +731,16 @@ def run_one(server: str, rows: int, args, workdir: Path) -> dict:
             if not args.no_naive:
                 naive = NaiveExporter(pg, db, naive_pw, workdir)
             log(f"[{server} {rows:,}] refresh (cold start, incremental, naive, floor)")
-            sc["refresh"] = scenario_refresh(pg, db, url, naive, args.new_rows, args.repeat,
-                                             args.naive_repeat or args.repeat, seed_base=int(time.time()) % 100000 * 100)
+            sc["refresh"] = scenario_refresh(
+                pg,
+                db,
+                url,
+                naive,
+                args.new_rows,
+                args.repeat,
+                args.naive_repeat or args.repeat,
+                seed_base=int(time.time()) % 100000 * 100,
+            )
         if "panels" in args.scenarios:
             log(f"[{server} {rows:,}] grafana panels")
             sc["panels"] = scenario_panels(pg, db, args.repeat, data_end, try_indexes=args.try_indexes)
@@ -646,11 +770,19 @@ def main(argv=None) -> int:
     ap.add_argument("--scenarios", nargs="+", default=["refresh", "panels", "audit", "scrape"])
     ap.add_argument("--scrapers", type=int, nargs="+", default=[1, 10, 50])
     ap.add_argument("--scrape-seconds", type=float, default=20)
-    ap.add_argument("--scrape-rows", type=int, nargs="*", default=None,
-                    help="sizes to run the scrape scenario on (default: every size)")
+    ap.add_argument(
+        "--scrape-rows",
+        type=int,
+        nargs="*",
+        default=None,
+        help="sizes to run the scrape scenario on (default: every size)",
+    )
     ap.add_argument("--no-naive", action="store_true")
-    ap.add_argument("--try-indexes", action="store_true",
-                    help="for panels over 500 ms, also time them with an index LiteLLM does not create")
+    ap.add_argument(
+        "--try-indexes",
+        action="store_true",
+        help="for panels over 500 ms, also time them with an index LiteLLM does not create",
+    )
     ap.add_argument("--cache", default=str(datasets.DEFAULT_CACHE), help="where datasets are kept between runs")
     ap.add_argument("--no-cache", action="store_true", help="temporary datasets, removed after the run")
     ap.add_argument("--results", default=str(ROOT / "bench" / "results.json"))
@@ -667,7 +799,7 @@ def main(argv=None) -> int:
         for server in args.servers:
             for rows in args.rows:
                 res = run_one(server, rows, args, workdir)
-                res["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                res["date"] = datetime.now(UTC).isoformat(timespec="seconds")
                 res["command"] = command
                 res["machine"] = doc["machine"]
                 key = f"{server}/{rows}"

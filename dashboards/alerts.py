@@ -8,12 +8,14 @@ from dashboards.thresholds import RulesConfig, seconds
 PREFIX = "LiteLLMDb"
 # Entities with budgets (the metric infix): the labels that identify one, and how the text names it.
 ENTITIES = {
-    "key": ("api_key_alias, team_alias",
-            "Virtual key {{ $labels.api_key_alias }}{{ with $labels.team_alias }} (team {{ . }}){{ end }}"),
+    "key": (
+        "api_key_alias, team_alias",
+        "Virtual key {{ $labels.api_key_alias }}{{ with $labels.team_alias }} (team {{ . }}){{ end }}",
+    ),
     "team": ("team, team_alias", "Team {{ $labels.team_alias }}"),
     "user": ("user", "Internal user {{ $labels.user }}"),
 }
-MODEL = "{{ or $labels.requested_model \"(no model group)\" }} (deployment {{ $labels.model }})"
+MODEL = '{{ or $labels.requested_model "(no model group)" }} (deployment {{ $labels.model }})'
 REGEX_SPECIAL = set("\\.+*?()|[]{}^$")
 FAILED, SUCCEEDED = 'status="failure"', 'status="success"'
 CONTEXT_WINDOW = 'error_class="400_CONTEXT_WINDOW_EXCEEDED"'
@@ -40,41 +42,69 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
-def _rule(cfg: RulesConfig, name: str, expr: str, for_: str, severity: str, summary: str, description: str,
-          **labels: str) -> dict:
+def _rule(
+    cfg: RulesConfig, name: str, expr: str, for_: str, severity: str, summary: str, description: str, **labels: str
+) -> dict:
     alert = PREFIX + name
-    return {"alert": alert, "expr": expr.strip() + "\n" if "\n" in expr.strip() else expr.strip(), "for": for_,
-            "labels": {"severity": severity, **labels},
-            "annotations": {"summary": summary, "description": description,
-                            "runbook_url": cfg.runbook_url.format(alert=alert)}}
+    return {
+        "alert": alert,
+        "expr": expr.strip() + "\n" if "\n" in expr.strip() else expr.strip(),
+        "for": for_,
+        "labels": {"severity": severity, **labels},
+        "annotations": {
+            "summary": summary,
+            "description": description,
+            "runbook_url": cfg.runbook_url.format(alert=alert),
+        },
+    }
 
 
 def budget_rules(cfg: RulesConfig) -> list[dict]:
     b, out = cfg.budget, []
     for entity, (_, who) in ENTITIES.items():
         sel = _sel(cfg)
-        used = (f"{_per_entity('', f'litellm_db_{entity}_spend_usd', sel)}\n"
-                f"  / ({_per_entity('', f'litellm_db_{entity}_max_budget_usd', sel)} > 0)")
-        levels = (("warning", f">= {_num(b.warning_ratio)} < {_num(b.critical_ratio)}", b.warning_ratio),
-                  ("critical", f">= {_num(b.critical_ratio)}", b.critical_ratio))
+        used = (
+            f"{_per_entity('', f'litellm_db_{entity}_spend_usd', sel)}\n"
+            f"  / ({_per_entity('', f'litellm_db_{entity}_max_budget_usd', sel)} > 0)"
+        )
+        levels = (
+            ("warning", f">= {_num(b.warning_ratio)} < {_num(b.critical_ratio)}", b.warning_ratio),
+            ("critical", f">= {_num(b.critical_ratio)}", b.critical_ratio),
+        )
         for severity, cond, threshold in levels:
-            out.append(_rule(
-                cfg, "BudgetUsageHigh", f"{used}\n{cond}", b.for_, severity,
-                f"{entity.capitalize()} budget {{{{ $value | humanizePercentage }}}} used.",
-                f"{who} has spent {{{{ $value | humanizePercentage }}}} of its budget in the current period "
-                f"({severity} from {_pct(threshold)}). LiteLLM rejects its requests once it reaches 100%.",
-                entity=entity))
+            out.append(
+                _rule(
+                    cfg,
+                    "BudgetUsageHigh",
+                    f"{used}\n{cond}",
+                    b.for_,
+                    severity,
+                    f"{entity.capitalize()} budget {{{{ $value | humanizePercentage }}}} used.",
+                    f"{who} has spent {{{{ $value | humanizePercentage }}}} of its budget in the current period "
+                    f"({severity} from {_pct(threshold)}). LiteLLM rejects its requests once it reaches 100%.",
+                    entity=entity,
+                )
+            )
     for entity, (_, who) in ENTITIES.items():
         sel = _sel(cfg)
-        expr = (f"({_per_entity('', f'litellm_db_{entity}_budget_remaining_usd', sel)} > 0)\n"
-                f"  / ({_per_entity('rate', f'litellm_db_{entity}_spend_usd', sel, b.burn_window)} > 0)\n"
-                f"< ({_per_entity('', f'litellm_db_{entity}_budget_reset_timestamp_seconds', sel)} - time())")
-        out.append(_rule(
-            cfg, "BudgetExhaustionProjected", expr, b.exhaustion_for, "warning",
-            f"{entity.capitalize()} budget projected to run out before its reset.",
-            f"{who} runs out of budget in {{{{ $value | humanizeDuration }}}} at its spend rate over the last "
-            f"{b.burn_window}, before LiteLLM resets its spend; then LiteLLM rejects its requests.",
-            entity=entity))
+        expr = (
+            f"({_per_entity('', f'litellm_db_{entity}_budget_remaining_usd', sel)} > 0)\n"
+            f"  / ({_per_entity('rate', f'litellm_db_{entity}_spend_usd', sel, b.burn_window)} > 0)\n"
+            f"< ({_per_entity('', f'litellm_db_{entity}_budget_reset_timestamp_seconds', sel)} - time())"
+        )
+        out.append(
+            _rule(
+                cfg,
+                "BudgetExhaustionProjected",
+                expr,
+                b.exhaustion_for,
+                "warning",
+                f"{entity.capitalize()} budget projected to run out before its reset.",
+                f"{who} runs out of budget in {{{{ $value | humanizeDuration }}}} at its spend rate over the last "
+                f"{b.burn_window}, before LiteLLM resets its spend; then LiteLLM rejects its requests.",
+                entity=entity,
+            )
+        )
     return out
 
 
@@ -87,8 +117,10 @@ def _events(cfg: RulesConfig, metric: str, sel: str, window: str) -> str:
     exporter starts every series is new and holds the ledger's totals, not new events."""
     before = _per_entity("", metric, f"{sel} offset {window}")
     ready = f"max by (job) (litellm_db_last_refresh_timestamp_seconds{_sel(cfg)} offset {window}) > 0"
-    return (f"(\n    {_per_entity('increase', metric, sel, window)}\n    and {before}\n"
-            f"  or\n    {_per_entity('', metric, sel)}\n    unless {before}\n    and on (job) ({ready})\n  )")
+    return (
+        f"(\n    {_per_entity('increase', metric, sel, window)}\n    and {before}\n"
+        f"  or\n    {_per_entity('', metric, sel)}\n    unless {before}\n    and on (job) ({ready})\n  )"
+    )
 
 
 def error_rules(cfg: RulesConfig) -> list[dict]:
@@ -99,29 +131,53 @@ def error_rules(cfg: RulesConfig) -> list[dict]:
 
     def events(sel: str, window: str, group: str = by, metric: str = "litellm_db_requests_total") -> str:
         return f"sum by ({group}) {_events(cfg, metric, sel, window)}"
-    ratio = (f"(\n  {total('rate', _sel(cfg, FAILED), e.window)}\n"
-             f"/\n  {total('rate', _sel(cfg), e.window)}\n) > {_num(e.ratio)}\n"
-             f"and on ({by})\n"
-             f"  {total('increase', _sel(cfg), e.window)} >= {_num(e.min_requests)}")
-    failing = (f"{events(_sel(cfg, FAILED), e.always_failing_window)} >= {_num(e.always_failing_min_failures)}\n"
-               f"unless on ({by})\n"
-               f"{events(_sel(cfg, SUCCEEDED), e.always_failing_window)} > 0")
-    context_errors = events(_sel(cfg, CONTEXT_WINDOW), e.context_window_window, by + ", api_key_alias",
-                            "litellm_db_errors_total")
+
+    ratio = (
+        f"(\n  {total('rate', _sel(cfg, FAILED), e.window)}\n"
+        f"/\n  {total('rate', _sel(cfg), e.window)}\n) > {_num(e.ratio)}\n"
+        f"and on ({by})\n"
+        f"  {total('increase', _sel(cfg), e.window)} >= {_num(e.min_requests)}"
+    )
+    failing = (
+        f"{events(_sel(cfg, FAILED), e.always_failing_window)} >= {_num(e.always_failing_min_failures)}\n"
+        f"unless on ({by})\n"
+        f"{events(_sel(cfg, SUCCEEDED), e.always_failing_window)} > 0"
+    )
+    context_errors = events(
+        _sel(cfg, CONTEXT_WINDOW), e.context_window_window, by + ", api_key_alias", "litellm_db_errors_total"
+    )
     context = f"{context_errors} >= {_num(e.context_window_min_errors)}"
     return [
-        _rule(cfg, "ModelErrorRateHigh", ratio, e.for_, "warning",
-              "Model error rate {{ $value | humanizePercentage }}.",
-              f"{{{{ $value | humanizePercentage }}}} of the requests for {MODEL} failed over the last {e.window} "
-              f"(threshold {_pct(e.ratio)}, at least {_num(e.min_requests)} requests)."),
-        _rule(cfg, "ModelAlwaysFailing", failing, e.always_failing_for, "critical",
-              "Every request to a model fails.",
-              f"All {{{{ printf \"%.0f\" $value }}}} requests for {MODEL} in the last {e.always_failing_window} "
-              f"failed and none succeeded."),
-        _rule(cfg, "ContextWindowErrors", context, e.context_window_for, "info",
-              "Prompts exceed a model's context window.",
-              f"{{{{ printf \"%.0f\" $value }}}} requests of key {{{{ $labels.api_key_alias }}}} for {MODEL} were "
-              f"rejected with 400_CONTEXT_WINDOW_EXCEEDED in the last {e.context_window_window}."),
+        _rule(
+            cfg,
+            "ModelErrorRateHigh",
+            ratio,
+            e.for_,
+            "warning",
+            "Model error rate {{ $value | humanizePercentage }}.",
+            f"{{{{ $value | humanizePercentage }}}} of the requests for {MODEL} failed over the last {e.window} "
+            f"(threshold {_pct(e.ratio)}, at least {_num(e.min_requests)} requests).",
+        ),
+        _rule(
+            cfg,
+            "ModelAlwaysFailing",
+            failing,
+            e.always_failing_for,
+            "critical",
+            "Every request to a model fails.",
+            f'All {{{{ printf "%.0f" $value }}}} requests for {MODEL} in the last {e.always_failing_window} '
+            f"failed and none succeeded.",
+        ),
+        _rule(
+            cfg,
+            "ContextWindowErrors",
+            context,
+            e.context_window_for,
+            "info",
+            "Prompts exceed a model's context window.",
+            f'{{{{ printf "%.0f" $value }}}} requests of key {{{{ $labels.api_key_alias }}}} for {MODEL} were '
+            f"rejected with 400_CONTEXT_WINDOW_EXCEEDED in the last {e.context_window_window}.",
+        ),
     ]
 
 
@@ -139,17 +195,27 @@ def latency_rules(cfg: RulesConfig) -> list[dict]:
     expr = "\nor\n".join(
         f"histogram_quantile({_num(lat.quantile)},\n"
         f"  sum by (job, requested_model, model, le) "
-        f"({_per_entity('rate', 'litellm_db_request_duration_seconds_bucket', sel, lat.window)})\n) > {_num(seconds)}"
-        for sel, seconds in cases)
+        f"({_per_entity('rate', 'litellm_db_request_duration_seconds_bucket', sel, lat.window)})\n) > {_num(limit)}"
+        for sel, limit in cases
+    )
     threshold = _num(lat.seconds)
-    for model, seconds in reversed(overrides):
-        threshold = (f'{{{{ if eq $labels.requested_model "{model}" }}}}{_num(seconds)}{{{{ else }}}}'
-                     f"{threshold}{{{{ end }}}}")
+    for model, limit in reversed(overrides):
+        threshold = (
+            f'{{{{ if eq $labels.requested_model "{model}" }}}}{_num(limit)}{{{{ else }}}}{threshold}{{{{ end }}}}'
+        )
     q = _num(lat.quantile * 100)
-    return [_rule(
-        cfg, "ModelLatencyHigh", expr, lat.for_, "warning", f"Model p{q} latency {{{{ $value | humanizeDuration }}}}.",
-        f"The p{q} duration of successful requests for {MODEL} is {{{{ $value | humanizeDuration }}}} over the last "
-        f"{lat.window} (threshold {threshold}s).")]
+    return [
+        _rule(
+            cfg,
+            "ModelLatencyHigh",
+            expr,
+            lat.for_,
+            "warning",
+            f"Model p{q} latency {{{{ $value | humanizeDuration }}}}.",
+            f"The p{q} duration of successful requests for {MODEL} is {{{{ $value | humanizeDuration }}}} "
+            f"over the last {lat.window} (threshold {threshold}s).",
+        )
+    ]
 
 
 def spend_rules(cfg: RulesConfig) -> list[dict]:
@@ -157,11 +223,18 @@ def spend_rules(cfg: RulesConfig) -> list[dict]:
     recent = f"sum by ({by}) ({_per_entity('rate', 'litellm_db_spend_usd_total', _sel(cfg), s.window)}) * 3600"
     base = f"sum by ({by}) ({_per_entity('rate', 'litellm_db_spend_usd_total', _sel(cfg), s.baseline_window)}) * 3600"
     expr = f"(\n  {recent}\n  > {_num(s.factor)} * {base}\n)\nand\n  {recent} >= {_num(s.min_usd_per_hour)}"
-    return [_rule(
-        cfg, "SpendRateAnomalous", expr, s.for_, "warning",
-        "Key spending far above its norm.",
-        f"{ENTITIES['key'][1]} is spending {{{{ printf \"%.2f\" $value }}}} USD per hour over the last {s.window}, "
-        f"more than {_num(s.factor)} times its average over {s.baseline_window}.")]
+    return [
+        _rule(
+            cfg,
+            "SpendRateAnomalous",
+            expr,
+            s.for_,
+            "warning",
+            "Key spending far above its norm.",
+            f'{ENTITIES["key"][1]} is spending {{{{ printf "%.2f" $value }}}} USD per hour over the last {s.window}, '
+            f"more than {_num(s.factor)} times its average over {s.baseline_window}.",
+        )
+    ]
 
 
 def exporter_rules(cfg: RulesConfig) -> list[dict]:
@@ -174,39 +247,66 @@ def exporter_rules(cfg: RulesConfig) -> list[dict]:
     down = f"up{_sel(cfg)} == 0\nor\nabsent(up{_sel(cfg)})"
     # Last refresh too long ago; or, before the first refresh (the timestamp is 0), the same process (series) has
     # been up for `refresh_stale_after` without one: value 0, and the text says so (not "56 years ago").
-    refresh = (f"time() - {stamp} > {seconds(stale)} and {stamp} > 0\n"
-               f"or\nmax_over_time({stamp}[{stale}]) == 0 and {stamp} offset {stale}")
+    refresh = (
+        f"time() - {stamp} > {seconds(stale)} and {stamp} > 0\n"
+        f"or\nmax_over_time({stamp}[{stale}]) == 0 and {stamp} offset {stale}"
+    )
     # Yesterday's traffic per job, replicas collapsed: on Kubernetes `instance` is the pod's address, so after a
     # restart today's replica never matches yesterday's series by instance.
-    lag = (f"litellm_db_ingest_lag_seconds{_sel(cfg)} > {_num(x.ingest_lag_seconds)}\n"
-           f"and on (job)\n"
-           f"  sum by (job) ({dedup(f'increase(litellm_db_requests_total{_sel(cfg)}[1h] offset 1d)')})"
-           f" >= {_num(x.ingest_lag_min_requests_yesterday)}")
+    lag = (
+        f"litellm_db_ingest_lag_seconds{_sel(cfg)} > {_num(x.ingest_lag_seconds)}\n"
+        f"and on (job)\n"
+        f"  sum by (job) ({dedup(f'increase(litellm_db_requests_total{_sel(cfg)}[1h] offset 1d)')})"
+        f" >= {_num(x.ingest_lag_min_requests_yesterday)}"
+    )
     return [
-        _rule(cfg, "ExporterDown", down, x.down_for, "warning",
-              "litellm-spend-exporter cannot be scraped.",
-              "{{ with $labels.instance }}Prometheus cannot scrape litellm-spend-exporter at {{ . }} (job "
-              "{{ $labels.job }}){{ else }}Prometheus has no litellm-spend-exporter target left to scrape (no `up` "
-              "series: not deployed, not discovered, or its Service or ServiceMonitor is gone){{ end }}: spend, "
-              "budget and error metrics are stale and the other LiteLLMDb alerts cannot fire."),
-        _rule(cfg, "RefreshFailing", refresh, x.refresh_for, "warning",
-              "litellm-spend-exporter cannot read LiteLLM's database.",
-              "litellm-spend-exporter at {{ $labels.instance }} {{ if eq $value 0.0 }}has not completed a "
-              f"refresh of LiteLLM's database since it started (over {stale} ago){{{{ else }}}}last read LiteLLM's "
-              "database successfully {{ $value | humanizeDuration }} ago{{ end }}; its metrics are frozen at "
-              "that refresh."),
-        _rule(cfg, "IngestLagHigh", lag, x.ingest_lag_for, "warning",
-              "Spend counters are falling behind LiteLLM's traffic.",
-              "The newest SpendLogs row counted by {{ $labels.instance }} is {{ $value | humanizeDuration }} old, "
-              "although LiteLLM logged requests at this hour yesterday: LiteLLM may have stopped writing spend "
-              "logs, or the exporter is not counting new rows."),
+        _rule(
+            cfg,
+            "ExporterDown",
+            down,
+            x.down_for,
+            "warning",
+            "litellm-spend-exporter cannot be scraped.",
+            "{{ with $labels.instance }}Prometheus cannot scrape litellm-spend-exporter at {{ . }} (job "
+            "{{ $labels.job }}){{ else }}Prometheus has no litellm-spend-exporter target left to scrape (no `up` "
+            "series: not deployed, not discovered, or its Service or ServiceMonitor is gone){{ end }}: spend, "
+            "budget and error metrics are stale and the other LiteLLMDb alerts cannot fire.",
+        ),
+        _rule(
+            cfg,
+            "RefreshFailing",
+            refresh,
+            x.refresh_for,
+            "warning",
+            "litellm-spend-exporter cannot read LiteLLM's database.",
+            "litellm-spend-exporter at {{ $labels.instance }} {{ if eq $value 0.0 }}has not completed a "
+            f"refresh of LiteLLM's database since it started (over {stale} ago){{{{ else }}}}last read LiteLLM's "
+            "database successfully {{ $value | humanizeDuration }} ago{{ end }}; its metrics are frozen at "
+            "that refresh.",
+        ),
+        _rule(
+            cfg,
+            "IngestLagHigh",
+            lag,
+            x.ingest_lag_for,
+            "warning",
+            "Spend counters are falling behind LiteLLM's traffic.",
+            "The newest SpendLogs row counted by {{ $labels.instance }} is {{ $value | humanizeDuration }} old, "
+            "although LiteLLM logged requests at this hour yesterday: LiteLLM may have stopped writing spend "
+            "logs, or the exporter is not counting new rows.",
+        ),
     ]
 
 
 def groups(cfg: RulesConfig) -> dict[str, dict]:
     """Concern -> one rule group (one file each)."""
-    concerns = {"budgets": budget_rules, "errors": error_rules, "latency": latency_rules, "spend": spend_rules,
-                "exporter": exporter_rules}
+    concerns = {
+        "budgets": budget_rules,
+        "errors": error_rules,
+        "latency": latency_rules,
+        "spend": spend_rules,
+        "exporter": exporter_rules,
+    }
     return {name: {"name": f"litellm-db-{name}", "rules": build(cfg)} for name, build in concerns.items()}
 
 

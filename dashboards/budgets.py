@@ -3,64 +3,110 @@
 from __future__ import annotations
 
 from dashboards import queries as q
-from dashboards.style import (BUDGET_STEPS, RATIO, SECONDS, TIME_FROM_NOW, USD, bars, dashboard, prom,
-                              prometheus_variables, row, table, timeseries)
+from dashboards.style import (
+    BUDGET_STEPS,
+    RATIO,
+    SECONDS,
+    TIME_FROM_NOW,
+    USD,
+    bars,
+    dashboard,
+    prom,
+    prometheus_variables,
+    row,
+    table,
+    timeseries,
+)
 
 UID = "litellm-db-budgets"
 COLUMNS = {  # refId of each query in budget_table -> column name and unit
-    "Value #A": ("% used", RATIO), "Value #B": ("Spend", USD), "Value #C": ("Limit", USD),
-    "Value #D": ("Remaining", USD), "Value #E": ("Burn rate (USD/h)", USD),
-    "Value #F": ("Runs out in", SECONDS), "Value #G": ("Resets", TIME_FROM_NOW),
+    "Value #A": ("% used", RATIO),
+    "Value #B": ("Spend", USD),
+    "Value #C": ("Limit", USD),
+    "Value #D": ("Remaining", USD),
+    "Value #E": ("Burn rate (USD/h)", USD),
+    "Value #F": ("Runs out in", SECONDS),
+    "Value #G": ("Resets", TIME_FROM_NOW),
 }
 
 
 def budget_table(noun: str, exprs: dict[str, str]):
-    targets = [prom(exprs[k], instant=True, table=True)
-               for k in ("used", "spend", "limit", "remaining", "burn_per_hour", "time_left", "reset")]
+    targets = [
+        prom(exprs[k], instant=True, table=True)
+        for k in ("used", "spend", "limit", "remaining", "burn_per_hour", "time_left", "reset")
+    ]
     return table(
         f"{noun.capitalize()} budgets by risk",
         f"Every {noun} with a budget limit, most used first: current-period spend, limit, remaining, share used, "
-        f"burn rate over the last {q.BURN_WINDOW.strip('[]')}, when the remaining budget runs out at that rate (empty: not spending), "
-        f"and when LiteLLM next resets the spend.", USD, targets, columns=COLUMNS, sort_by="% used",
-        merge=True, h=10)
+        f"burn rate over the last {q.BURN_WINDOW.strip('[]')}, when the remaining budget runs out at that rate "
+        "(empty: not spending), and when LiteLLM next resets the spend.",
+        USD,
+        targets,
+        columns=COLUMNS,
+        sort_by="% used",
+        merge=True,
+        h=10,
+    )
 
 
 def used_over_time(noun: str, expr: str, legend: str):
-    return timeseries(f"{noun.capitalize()} budget used over time",
-                      f"Share of its budget each of the 10 most-used {noun}s has spent; it drops to 0 at a reset. "
-                      f"The lines are the warning and critical thresholds.", RATIO, [prom(expr, legend)],
-                      w=16, steps=BUDGET_STEPS)
+    return timeseries(
+        f"{noun.capitalize()} budget used over time",
+        f"Share of its budget each of the 10 most-used {noun}s has spent; it drops to 0 at a reset. "
+        f"The lines are the warning and critical thresholds.",
+        RATIO,
+        [prom(expr, legend)],
+        w=16,
+        steps=BUDGET_STEPS,
+    )
 
 
 def most_used(noun: str, expr: str, legend: str):
-    return bars(f"Most used {noun} budgets", f"The 10 {noun}s closest to (or past) their budget limit.", RATIO,
-                prom(expr, legend, instant=True), w=8, steps=BUDGET_STEPS, max_value=1)
+    return bars(
+        f"Most used {noun} budgets",
+        f"The 10 {noun}s closest to (or past) their budget limit.",
+        RATIO,
+        prom(expr, legend, instant=True),
+        w=8,
+        steps=BUDGET_STEPS,
+        max_value=1,
+    )
 
 
 def keys():
-    return row("Virtual keys",
-               budget_table("key", q.KEY_BUDGET),
-               most_used("key", q.TOP_KEYS_BY_BUDGET_USE, "{{api_key_alias}}"),
-               used_over_time("key", q.TOP_KEYS_BY_BUDGET_USE, "{{api_key_alias}}"))
+    return row(
+        "Virtual keys",
+        budget_table("key", q.KEY_BUDGET),
+        most_used("key", q.TOP_KEYS_BY_BUDGET_USE, "{{api_key_alias}}"),
+        used_over_time("key", q.TOP_KEYS_BY_BUDGET_USE, "{{api_key_alias}}"),
+    )
 
 
 def teams():
-    return row("Teams",
-               budget_table("team", q.TEAM_BUDGET),
-               most_used("team", q.TOP_TEAMS_BY_BUDGET_USE, "{{team_alias}}"),
-               used_over_time("team", q.TOP_TEAMS_BY_BUDGET_USE, "{{team_alias}}"))
+    return row(
+        "Teams",
+        budget_table("team", q.TEAM_BUDGET),
+        most_used("team", q.TOP_TEAMS_BY_BUDGET_USE, "{{team_alias}}"),
+        used_over_time("team", q.TOP_TEAMS_BY_BUDGET_USE, "{{team_alias}}"),
+    )
 
 
 def users():
-    return row("Internal users",
-               budget_table("user", q.USER_BUDGET),
-               most_used("user", q.TOP_USERS_BY_BUDGET_USE, "{{user}}"),
-               used_over_time("user", q.TOP_USERS_BY_BUDGET_USE, "{{user}}"))
+    return row(
+        "Internal users",
+        budget_table("user", q.USER_BUDGET),
+        most_used("user", q.TOP_USERS_BY_BUDGET_USE, "{{user}}"),
+        used_over_time("user", q.TOP_USERS_BY_BUDGET_USE, "{{user}}"),
+    )
 
 
 def build():
     return dashboard(
-        UID, "LiteLLM budgets",
+        UID,
+        "LiteLLM budgets",
         "Budget use of LiteLLM virtual keys, teams and internal users from litellm-spend-exporter, sorted by "
         "risk, with burn rate and projected exhaustion. The key alias and team variables filter keys and teams.",
-        prometheus_variables(requests=False), [keys(), teams(), users()], time_from="now-7d")
+        prometheus_variables(requests=False),
+        [keys(), teams(), users()],
+        time_from="now-7d",
+    )

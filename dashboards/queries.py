@@ -54,34 +54,44 @@ TOP_KEYS_BY_SPEND = f"topk(15, {_sum_increase('litellm_db_spend_usd_total', REQU
 INPUT_TOKENS_PER_SECOND = _sum_rate("litellm_db_input_tokens_total", REQUESTS)
 OUTPUT_TOKENS_PER_SECOND = _sum_rate("litellm_db_output_tokens_total", REQUESTS)
 OUTPUT_INPUT_RATIO = f"{OUTPUT_TOKENS_PER_SECOND} / {INPUT_TOKENS_PER_SECOND}"
-TOKENS_PER_SECOND_BY_MODEL = (f"{_sum_rate('litellm_db_input_tokens_total', REQUESTS, 'requested_model')} + "
-                              f"{_sum_rate('litellm_db_output_tokens_total', REQUESTS, 'requested_model')}")
+TOKENS_PER_SECOND_BY_MODEL = (
+    f"{_sum_rate('litellm_db_input_tokens_total', REQUESTS, 'requested_model')} + "
+    f"{_sum_rate('litellm_db_output_tokens_total', REQUESTS, 'requested_model')}"
+)
 
 # Requests and errors
 REQUESTS_PER_SECOND_BY_MODEL = _sum_rate("litellm_db_requests_total", REQUESTS, "requested_model")
 FAILED = REQUESTS + ', status="failure"'
 SUCCEEDED = REQUESTS + ', status="success"'
 ERROR_RATIO = f"{_sum_rate('litellm_db_requests_total', FAILED)} / {_sum_rate('litellm_db_requests_total', REQUESTS)}"
-ERROR_RATIO_BY_MODEL = (f"{_sum_rate('litellm_db_requests_total', FAILED, 'requested_model')} / "
-                        f"{_sum_rate('litellm_db_requests_total', REQUESTS, 'requested_model')}")
+ERROR_RATIO_BY_MODEL = (
+    f"{_sum_rate('litellm_db_requests_total', FAILED, 'requested_model')} / "
+    f"{_sum_rate('litellm_db_requests_total', REQUESTS, 'requested_model')}"
+)
 ERRORS_PER_SECOND_BY_CLASS = _sum_rate("litellm_db_errors_total", REQUESTS, "error_class")
-ERRORS_BY_MODEL_AND_CLASS = \
+ERRORS_BY_MODEL_AND_CLASS = (
     f"sort_desc({_sum_increase('litellm_db_errors_total', REQUESTS, 'requested_model, model, error_class')} > 0)"
-ALWAYS_FAILING = (f"{_sum_increase('litellm_db_requests_total', FAILED, 'requested_model, model')} > 0 "
-                  f"unless on (requested_model, model) "
-                  f"{_sum_increase('litellm_db_requests_total', SUCCEEDED, 'requested_model, model')} > 0")
+)
+ALWAYS_FAILING = (
+    f"{_sum_increase('litellm_db_requests_total', FAILED, 'requested_model, model')} > 0 "
+    f"unless on (requested_model, model) "
+    f"{_sum_increase('litellm_db_requests_total', SUCCEEDED, 'requested_model, model')} > 0"
+)
 CONTEXT_WINDOW = REQUESTS + ', error_class="400_CONTEXT_WINDOW_EXCEEDED"'
-CONTEXT_WINDOW_ERRORS = _sum_increase("litellm_db_errors_total", CONTEXT_WINDOW, "requested_model, model",
-                                      "[$__interval]")  # bars per interval: each bar counts its own interval
-CONTEXT_WINDOW_ERRORS_BY_KEY = \
+CONTEXT_WINDOW_ERRORS = _sum_increase(
+    "litellm_db_errors_total", CONTEXT_WINDOW, "requested_model, model", "[$__interval]"
+)  # bars per interval: each bar counts its own interval
+CONTEXT_WINDOW_ERRORS_BY_KEY = (
     f"sort_desc({_sum_increase('litellm_db_errors_total', CONTEXT_WINDOW, 'requested_model, api_key_alias')} > 0)"
+)
 
 # Latency (successful requests: failures mix 50 ms rejections with timeouts)
 DURATION_OK = LATENCY + ', status="success"'
 
 
-def latency_quantile(q: float, by: str = "", metric: str = "litellm_db_request_duration_seconds",
-                     window: str = RATE) -> str:
+def latency_quantile(
+    q: float, by: str = "", metric: str = "litellm_db_request_duration_seconds", window: str = RATE
+) -> str:
     labels = ", ".join(["le"] + ([by] if by else []))
     return f"histogram_quantile({q}, sum by ({labels}) ({dedup(f'rate({metric}_bucket{{{DURATION_OK}}}{window})')}))"
 
@@ -91,8 +101,10 @@ def ttft_quantile(q: float, by: str = "requested_model") -> str:
 
 
 LATENCY_HEATMAP = _sum_increase("litellm_db_request_duration_seconds_bucket", DURATION_OK, "le", "[$__interval]")
-MEAN_LATENCY_BY_MODEL = (f"{_sum_rate('litellm_db_request_duration_seconds_sum', DURATION_OK, 'requested_model')} / "
-                         f"{_sum_rate('litellm_db_request_duration_seconds_count', DURATION_OK, 'requested_model')}")
+MEAN_LATENCY_BY_MODEL = (
+    f"{_sum_rate('litellm_db_request_duration_seconds_sum', DURATION_OK, 'requested_model')} / "
+    f"{_sum_rate('litellm_db_request_duration_seconds_count', DURATION_OK, 'requested_model')}"
+)
 SLOWEST_MODELS = f"sort_desc({latency_quantile(0.99, 'requested_model, model', window=RANGE)})"
 
 
@@ -100,6 +112,7 @@ SLOWEST_MODELS = f"sort_desc({latency_quantile(0.99, 'requested_model, model', w
 def _budget(entity: str, sel: str, labels: str) -> dict[str, str]:
     def gauge(name: str) -> str:
         return f"max by ({labels}) ({dedup(f'litellm_db_{entity}_{name}{{{sel}}}')})"
+
     burn = f"max by ({labels}) ({dedup(f'rate(litellm_db_{entity}_spend_usd{{{sel}}}{BURN_WINDOW})')})"
     limited = f" and {gauge('max_budget_usd')}"  # only entities with a limit: a table row per budget
     return {

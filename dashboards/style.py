@@ -6,8 +6,8 @@ import attr
 from grafanalib import core as g
 
 from dashboards import thresholds
-from exporter.database import sqlfiles
 from exporter.access.grafana_sql import body
+from exporter.database import sqlfiles
 
 SCHEMA_VERSION = 39  # Grafana 10.4 / 11: imported as is, no migration
 TAGS = ["litellm", "litellm-spend-exporter"]
@@ -32,20 +32,37 @@ BUDGET_WARNING, BUDGET_CRITICAL = _ALERTS.budget.warning_ratio, _ALERTS.budget.c
 ERROR_RATIO_WARNING = _ALERTS.errors.ratio
 INGEST_LAG_ALERT = _ALERTS.exporter.ingest_lag_seconds
 OK = [{"color": "green", "value": None}]
-BUDGET_STEPS = [{"color": "green", "value": None}, {"color": "orange", "value": BUDGET_WARNING},
-                {"color": "red", "value": BUDGET_CRITICAL}]
-ERROR_STEPS = [{"color": "green", "value": None}, {"color": "orange", "value": ERROR_RATIO_WARNING / 2},
-               {"color": "red", "value": ERROR_RATIO_WARNING}]
+BUDGET_STEPS = [
+    {"color": "green", "value": None},
+    {"color": "orange", "value": BUDGET_WARNING},
+    {"color": "red", "value": BUDGET_CRITICAL},
+]
+ERROR_STEPS = [
+    {"color": "green", "value": None},
+    {"color": "orange", "value": ERROR_RATIO_WARNING / 2},
+    {"color": "red", "value": ERROR_RATIO_WARNING},
+]
 HEALTH_STEPS = [{"color": "red", "value": None}, {"color": "green", "value": 1}]
-LAG_STEPS = [{"color": "green", "value": None}, {"color": "orange", "value": INGEST_LAG_ALERT / 2},
-             {"color": "red", "value": INGEST_LAG_ALERT}]
+LAG_STEPS = [
+    {"color": "green", "value": None},
+    {"color": "orange", "value": INGEST_LAG_ALERT / 2},
+    {"color": "red", "value": INGEST_LAG_ALERT},
+]
 
 
 def _variable(name: str, label: str, datasource: dict, query: str) -> g.Template:
     """Multi-select with All: a regex matching everything for Prometheus, every value for SQL (IN lists)."""
-    variable = g.Template(name=name, label=label, dataSource=datasource, query=query, multi=True, includeAll=True,
-                          refresh=g.REFRESH_ON_TIME_RANGE_CHANGE, sort=g.SORT_ALPHA_ASC,
-                          allValue=".*" if datasource is PROMETHEUS else None)
+    variable = g.Template(
+        name=name,
+        label=label,
+        dataSource=datasource,
+        query=query,
+        multi=True,
+        includeAll=True,
+        refresh=g.REFRESH_ON_TIME_RANGE_CHANGE,
+        sort=g.SORT_ALPHA_ASC,
+        allValue=".*" if datasource is PROMETHEUS else None,
+    )
     variable._current = {"selected": True, "text": ["All"], "value": ["$__all"]}
     return variable
 
@@ -60,22 +77,28 @@ def prometheus_variables(*, requests: bool = True) -> list[g.Template]:
     Values come from the request counters, or from the key budget gauges on dashboards without requests."""
     target = 'job=~"$job", instance=~"$instance"'
     source = f"litellm_db_requests_total{{{target}}}" if requests else f"litellm_db_key_spend_usd{{{target}}}"
-    out = [datasource_variable("prometheus", "Prometheus"),
-           _variable("job", "Job", PROMETHEUS, "label_values(litellm_db_up, job)"),
-           _variable("instance", "Instance", PROMETHEUS, 'label_values(litellm_db_up{job=~"$job"}, instance)')]
+    out = [
+        datasource_variable("prometheus", "Prometheus"),
+        _variable("job", "Job", PROMETHEUS, "label_values(litellm_db_up, job)"),
+        _variable("instance", "Instance", PROMETHEUS, 'label_values(litellm_db_up{job=~"$job"}, instance)'),
+    ]
     if requests:
         out.append(_variable("model", "Model", PROMETHEUS, f"label_values({source}, requested_model)"))
-    out += [_variable("key_alias", "Key alias", PROMETHEUS, f"label_values({source}, api_key_alias)"),
-            _variable("team", "Team", PROMETHEUS, f"label_values({source}, team_alias)")]
+    out += [
+        _variable("key_alias", "Key alias", PROMETHEUS, f"label_values({source}, api_key_alias)"),
+        _variable("team", "Team", PROMETHEUS, f"label_values({source}, team_alias)"),
+    ]
     return out
 
 
 def postgres_variables() -> list[g.Template]:
     """datasource, model, key and team from sql/grafana/var_*.sql; All sends every value (IN lists)."""
-    return [datasource_variable("grafana-postgresql-datasource", "PostgreSQL (LiteLLM, read-only role)"),
-            _variable("model", "Model", POSTGRES, sql_text("var_models")),
-            _variable("key", "Key", POSTGRES, sql_text("var_keys")),
-            _variable("team", "Team", POSTGRES, sql_text("var_teams"))]
+    return [
+        datasource_variable("grafana-postgresql-datasource", "PostgreSQL (LiteLLM, read-only role)"),
+        _variable("model", "Model", POSTGRES, sql_text("var_models")),
+        _variable("key", "Key", POSTGRES, sql_text("var_keys")),
+        _variable("team", "Team", POSTGRES, sql_text("var_teams")),
+    ]
 
 
 def sql_text(name: str) -> str:
@@ -86,8 +109,9 @@ def sql_text(name: str) -> str:
 # Targets
 def prom(expr: str, legend: str = "", *, instant: bool = False, table: bool = False, heatmap: bool = False):
     fmt = "table" if table else "heatmap" if heatmap else "time_series"
-    return g.Target(expr=expr, legendFormat=legend, instant=instant or table, format=fmt, datasource=PROMETHEUS,
-                    intervalFactor=1)
+    return g.Target(
+        expr=expr, legendFormat=legend, instant=instant or table, format=fmt, datasource=PROMETHEUS, intervalFactor=1
+    )
 
 
 def sql(name: str, *, table: bool = False):
@@ -111,44 +135,124 @@ def _size(panel, w: int, h: int):
 
 
 # Panel factories: every panel has a title, a description, a unit and its datasource
-def timeseries(title: str, description: str, unit: str, targets: list, *, w: int = 12, h: int = 8,
-               stack: bool = False, bars: bool = False, steps: list | None = None, max_value: int | None = None):
+def timeseries(
+    title: str,
+    description: str,
+    unit: str,
+    targets: list,
+    *,
+    w: int = 12,
+    h: int = 8,
+    stack: bool = False,
+    bars: bool = False,
+    steps: list | None = None,
+    max_value: int | None = None,
+):
     _check(title, description, unit)
     ds = targets[0].datasource
-    return _size(g.TimeSeries(
-        title=title, description=description, unit=unit, dataSource=ds, targets=_with_refs(targets),
-        stacking={"mode": "normal", "group": "A"} if stack else {}, fillOpacity=30 if stack or bars else 10,
-        drawStyle="bars" if bars else "line", legendDisplayMode="table", legendPlacement="right",
-        legendCalcs=["mean", "max", "lastNotNull"], tooltipMode="multi", tooltipSort="desc", valueMin=0,
-        valueMax=max_value, thresholds=steps or OK, thresholdsStyleMode="line" if steps else "off",
-        maxDataPoints=None), w, h)
+    return _size(
+        g.TimeSeries(
+            title=title,
+            description=description,
+            unit=unit,
+            dataSource=ds,
+            targets=_with_refs(targets),
+            stacking={"mode": "normal", "group": "A"} if stack else {},
+            fillOpacity=30 if stack or bars else 10,
+            drawStyle="bars" if bars else "line",
+            legendDisplayMode="table",
+            legendPlacement="right",
+            legendCalcs=["mean", "max", "lastNotNull"],
+            tooltipMode="multi",
+            tooltipSort="desc",
+            valueMin=0,
+            valueMax=max_value,
+            thresholds=steps or OK,
+            thresholdsStyleMode="line" if steps else "off",
+            maxDataPoints=None,
+        ),
+        w,
+        h,
+    )
 
 
-def stat(title: str, description: str, unit: str, target, *, w: int = 6, h: int = 4, steps: list | None = None,
-         time_from: str | None = None, no_value: str = "0"):
+def stat(
+    title: str,
+    description: str,
+    unit: str,
+    target,
+    *,
+    w: int = 6,
+    h: int = 4,
+    steps: list | None = None,
+    time_from: str | None = None,
+    no_value: str = "0",
+):
     _check(title, description, unit)
-    return _size(g.Stat(
-        title=title, description=description, format=unit, dataSource=target.datasource, targets=_with_refs([target]),
-        thresholds=steps or OK, timeFrom=time_from, reduceCalc="lastNotNull", graphMode="none",
-        colorMode="value" if steps else "none", noValue=no_value, maxDataPoints=None), w, h)
+    return _size(
+        g.Stat(
+            title=title,
+            description=description,
+            format=unit,
+            dataSource=target.datasource,
+            targets=_with_refs([target]),
+            thresholds=steps or OK,
+            timeFrom=time_from,
+            reduceCalc="lastNotNull",
+            graphMode="none",
+            colorMode="value" if steps else "none",
+            noValue=no_value,
+            maxDataPoints=None,
+        ),
+        w,
+        h,
+    )
 
 
-def table(title: str, description: str, unit: str, targets: list, *, w: int = 24, h: int = 9,
-          columns: dict[str, tuple[str, str]] | None = None, sort_by: str | None = None, steps: list | None = None,
-          merge: bool = False):
+def table(
+    title: str,
+    description: str,
+    unit: str,
+    targets: list,
+    *,
+    w: int = 24,
+    h: int = 9,
+    columns: dict[str, tuple[str, str]] | None = None,
+    sort_by: str | None = None,
+    steps: list | None = None,
+    merge: bool = False,
+):
     """columns: field name -> (display name, unit); fields not listed keep their name and the panel's unit."""
     _check(title, description, unit)
-    overrides = [{"matcher": {"id": "byName", "options": field},
-                  "properties": [{"id": "displayName", "value": shown}, {"id": "unit", "value": field_unit}]
-                  + ([{"id": "custom.cellOptions", "value": {"type": "color-text"}}] if steps else [])}
-                 for field, (shown, field_unit) in (columns or {}).items()]
-    transformations = ([{"id": "merge", "options": {}}] if merge else []) + \
-        [{"id": "organize", "options": {"excludeByName": {"Time": True}, "indexByName": {}, "renameByName": {}}}]
+    overrides = [
+        {
+            "matcher": {"id": "byName", "options": field},
+            "properties": [{"id": "displayName", "value": shown}, {"id": "unit", "value": field_unit}]
+            + ([{"id": "custom.cellOptions", "value": {"type": "color-text"}}] if steps else []),
+        }
+        for field, (shown, field_unit) in (columns or {}).items()
+    ]
+    transformations = ([{"id": "merge", "options": {}}] if merge else []) + [
+        {"id": "organize", "options": {"excludeByName": {"Time": True}, "indexByName": {}, "renameByName": {}}}
+    ]
     sort = [g.TableSortByField(displayName=sort_by, desc=True)] if sort_by else []
-    return _size(g.Table(
-        title=title, description=description, unit=unit, dataSource=targets[0].datasource,
-        targets=_with_refs(targets), overrides=overrides, sortBy=sort, transformations=transformations,
-        thresholds=steps or OK, filterable=True, maxDataPoints=None), w, h)
+    return _size(
+        g.Table(
+            title=title,
+            description=description,
+            unit=unit,
+            dataSource=targets[0].datasource,
+            targets=_with_refs(targets),
+            overrides=overrides,
+            sortBy=sort,
+            transformations=transformations,
+            thresholds=steps or OK,
+            filterable=True,
+            maxDataPoints=None,
+        ),
+        w,
+        h,
+    )
 
 
 @attr.s
@@ -160,38 +264,93 @@ class _Modern(g.Panel):
     defaults = attr.ib(factory=dict)
 
     def to_json_data(self):
-        return self.panel_json({"type": self.type, "options": self.options,
-                                "fieldConfig": {"defaults": self.defaults, "overrides": []}})
+        return self.panel_json(
+            {"type": self.type, "options": self.options, "fieldConfig": {"defaults": self.defaults, "overrides": []}}
+        )
 
 
-def bars(title: str, description: str, unit: str, target, *, w: int = 12, h: int = 8,
-         steps: list | None = None, max_value: float | None = None):
+def bars(
+    title: str,
+    description: str,
+    unit: str,
+    target,
+    *,
+    w: int = 12,
+    h: int = 8,
+    steps: list | None = None,
+    max_value: float | None = None,
+):
     """Horizontal bar gauge, one bar per series (instant query, legend names the bar)."""
     _check(title, description, unit)
-    return _size(_Modern(
-        title=title, description=description, dataSource=target.datasource, targets=_with_refs([target]),
-        type="bargauge", thresholds=steps or OK, maxDataPoints=None,
-        options={"displayMode": "gradient", "orientation": "horizontal", "showUnfilled": True, "valueMode": "color",
-                 "namePlacement": "auto", "sizing": "auto", "minVizHeight": 16, "minVizWidth": 8,
-                 "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}},
-        defaults={"unit": unit, "min": 0, "max": max_value,
-                  "color": {"mode": "thresholds" if steps else "palette-classic"},
-                  "thresholds": {"mode": "absolute", "steps": steps or OK}}), w, h)
+    return _size(
+        _Modern(
+            title=title,
+            description=description,
+            dataSource=target.datasource,
+            targets=_with_refs([target]),
+            type="bargauge",
+            thresholds=steps or OK,
+            maxDataPoints=None,
+            options={
+                "displayMode": "gradient",
+                "orientation": "horizontal",
+                "showUnfilled": True,
+                "valueMode": "color",
+                "namePlacement": "auto",
+                "sizing": "auto",
+                "minVizHeight": 16,
+                "minVizWidth": 8,
+                "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            },
+            defaults={
+                "unit": unit,
+                "min": 0,
+                "max": max_value,
+                "color": {"mode": "thresholds" if steps else "palette-classic"},
+                "thresholds": {"mode": "absolute", "steps": steps or OK},
+            },
+        ),
+        w,
+        h,
+    )
 
 
 def heatmap(title: str, description: str, unit: str, target, *, w: int = 24, h: int = 9):
     """Prometheus histogram buckets (format heatmap) as a heatmap; `unit` is the bucket axis' unit."""
     _check(title, description, unit)
-    return _size(_Modern(
-        title=title, description=description, dataSource=target.datasource, targets=_with_refs([target]),
-        type="heatmap", maxDataPoints=None,
-        options={"calculate": False, "cellGap": 1, "yAxis": {"axisPlacement": "left", "unit": unit},
-                 "rowsFrame": {"layout": "auto"}, "filterValues": {"le": 1e-9}, "showValue": "never",
-                 "color": {"mode": "scheme", "scheme": "Oranges", "scale": "exponential", "exponent": 0.5,
-                           "steps": 64, "fill": "dark-orange", "reverse": False},
-                 "tooltip": {"mode": "single", "yHistogram": True, "showColorScale": False},
-                 "legend": {"show": True}, "exemplars": {"color": "rgba(255,0,255,0.7)"}},
-        defaults={"unit": unit}), w, h)
+    return _size(
+        _Modern(
+            title=title,
+            description=description,
+            dataSource=target.datasource,
+            targets=_with_refs([target]),
+            type="heatmap",
+            maxDataPoints=None,
+            options={
+                "calculate": False,
+                "cellGap": 1,
+                "yAxis": {"axisPlacement": "left", "unit": unit},
+                "rowsFrame": {"layout": "auto"},
+                "filterValues": {"le": 1e-9},
+                "showValue": "never",
+                "color": {
+                    "mode": "scheme",
+                    "scheme": "Oranges",
+                    "scale": "exponential",
+                    "exponent": 0.5,
+                    "steps": 64,
+                    "fill": "dark-orange",
+                    "reverse": False,
+                },
+                "tooltip": {"mode": "single", "yHistogram": True, "showColorScale": False},
+                "legend": {"show": True},
+                "exemplars": {"color": "rgba(255,0,255,0.7)"},
+            },
+            defaults={"unit": unit},
+        ),
+        w,
+        h,
+    )
 
 
 # Layout
@@ -214,10 +373,27 @@ def _place(rows: list[list]) -> list:
     return placed
 
 
-def dashboard(uid: str, title: str, description: str, variables: list, rows: list[list], *,
-              time_from: str = "now-24h", refresh: str = "1m") -> g.Dashboard:
+def dashboard(
+    uid: str,
+    title: str,
+    description: str,
+    variables: list,
+    rows: list[list],
+    *,
+    time_from: str = "now-24h",
+    refresh: str = "1m",
+) -> g.Dashboard:
     return g.Dashboard(
-        uid=uid, title=title, description=description, tags=TAGS, schemaVersion=SCHEMA_VERSION,
-        templating=g.Templating(list=variables), panels=_place(rows), time=g.Time(time_from, "now"),
-        refresh=refresh, timezone="browser", graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
-        editable=True).auto_panel_ids()
+        uid=uid,
+        title=title,
+        description=description,
+        tags=TAGS,
+        schemaVersion=SCHEMA_VERSION,
+        templating=g.Templating(list=variables),
+        panels=_place(rows),
+        time=g.Time(time_from, "now"),
+        refresh=refresh,
+        timezone="browser",
+        graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
+        editable=True,
+    ).auto_panel_ids()

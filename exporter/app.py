@@ -9,12 +9,12 @@ import sys
 
 from sqlalchemy.engine import URL
 
-from exporter.database import connection
-from exporter.web import webconfig
 from exporter.collect.budgets import Budgets
-from exporter.config import Config, parse_listen_address
-from exporter.errors import DatabaseError, ExporterError
 from exporter.collect.refresher import Refresher
+from exporter.config import Config, parse_listen_address
+from exporter.database import connection
+from exporter.errors import DatabaseError, ExporterError
+from exporter.web import webconfig
 from exporter.web.server import HttpServer
 
 log = logging.getLogger("exporter")
@@ -29,8 +29,13 @@ def default_sources(cfg: Config) -> list:
 
 def build(cfg: Config, url: URL | None = None) -> Refresher:
     engine = connection.create_engine(cfg.database, url)
-    return Refresher(engine=engine, sources=default_sources(cfg), schema_name=cfg.database.db_schema,
-                     interval=cfg.refresh.interval, allow_write_role=cfg.unsafe.allow_write_role)
+    return Refresher(
+        engine=engine,
+        sources=default_sources(cfg),
+        schema_name=cfg.database.db_schema,
+        interval=cfg.refresh.interval,
+        allow_write_role=cfg.unsafe.allow_write_role,
+    )
 
 
 class Running:
@@ -56,13 +61,16 @@ class Running:
             if not (isinstance(cause, DatabaseError) and cause.transient):
                 self.stop()
                 raise ExporterError(self.refresher.last_error or "the first refresh failed") from cause
-            log.warning("database not reachable yet (%s); serving litellm_db_up 0 and retrying",
-                        self.refresher.last_error)
+            log.warning(
+                "database not reachable yet (%s); serving litellm_db_up 0 and retrying", self.refresher.last_error
+            )
         self.refresher.start(delay_first=first_ok)
         scheme = "https" if web and web.tls_server_config else "http"
         self.url = f"{scheme}://{host or '127.0.0.1'}:{self.http.port}/metrics"
-        log.info("listening", extra={"address": f"{host or '0.0.0.0'}:{self.http.port}",
-                                     "refresh_interval_s": cfg.refresh.interval})
+        log.info(
+            "listening",
+            extra={"address": f"{host or '0.0.0.0'}:{self.http.port}", "refresh_interval_s": cfg.refresh.interval},
+        )
 
     def stop(self) -> None:
         self.http.stop()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import parse_qs, urlsplit
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -69,15 +69,21 @@ class Strict(BaseModel):
 
 class DatabaseConfig(Strict):
     url: SecretStr | None = Field(None, description="PostgreSQL URL of LiteLLM's database (read-only role)")
-    db_schema: str = Field("public", alias="schema", min_length=1, max_length=63,
-                           description="schema holding LiteLLM's tables (LiteLLM's DATABASE_SCHEMA)")
+    db_schema: str = Field(
+        "public",
+        alias="schema",
+        min_length=1,
+        max_length=63,
+        description="schema holding LiteLLM's tables (LiteLLM's DATABASE_SCHEMA)",
+    )
     statement_timeout: float = Field(30.0, description="per-statement timeout")
     lock_timeout: float = Field(2.0, description="lock wait timeout")
     connect_timeout: float = Field(5.0, description="connection timeout")
     application_name: str = Field("litellm-spend-exporter", min_length=1, max_length=63)
 
     _durations = field_validator("statement_timeout", "lock_timeout", "connect_timeout", mode="before")(
-        lambda v: parse_duration(v))
+        lambda v: parse_duration(v)
+    )
     _postgres_limit = field_validator("statement_timeout", "lock_timeout")(_postgres_timeout)
 
     @model_validator(mode="before")
@@ -136,23 +142,28 @@ class SpendLogsConfig(Strict):
 
 
 class MetricsConfig(Strict):
-    labels: dict[str, list[str]] = Field(default_factory=dict,
-                                         description="label set per SpendLogs family, e.g. litellm_db_spend_usd_total")
-    limits: dict[str, int] = Field(default_factory=dict,
-                                   description="top-N values kept per label (the rest are summed as __other__)")
+    labels: dict[str, list[str]] = Field(
+        default_factory=dict, description="label set per SpendLogs family, e.g. litellm_db_spend_usd_total"
+    )
+    limits: dict[str, int] = Field(
+        default_factory=dict, description="top-N values kept per label (the rest are summed as __other__)"
+    )
 
     @field_validator("labels")
     @classmethod
     def _known_labels(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
         from exporter.metrics.spec import SPEND_LOGS_FAMILIES
+
         families = {f.name: f for f in SPEND_LOGS_FAMILIES}
         for name, labels in v.items():
             if name not in families:
                 raise ValueError(f"unknown family {name!r}; choose from {', '.join(sorted(families))}")
             unknown = [lbl for lbl in labels if lbl not in families[name].configurable]
             if unknown:
-                raise ValueError(f"{name}: unknown label(s) {', '.join(map(repr, unknown))}; choose from "
-                                 f"{', '.join(families[name].configurable)}")
+                raise ValueError(
+                    f"{name}: unknown label(s) {', '.join(map(repr, unknown))}; choose from "
+                    f"{', '.join(families[name].configurable)}"
+                )
             if len(set(labels)) != len(labels):
                 raise ValueError(f"{name}: a label is listed twice")
         return v
@@ -161,6 +172,7 @@ class MetricsConfig(Strict):
     @classmethod
     def _known_limits(cls, v: dict[str, int]) -> dict[str, int]:
         from exporter.metrics.spec import DEFAULT_LIMITS
+
         for label, limit in v.items():
             if label not in DEFAULT_LIMITS:
                 raise ValueError(f"unknown label {label!r}; limits apply to {', '.join(DEFAULT_LIMITS)}")
@@ -259,13 +271,18 @@ def read_yaml(path: str) -> dict:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"config file {path} must hold a mapping of sections (database, web, refresh, log), "
-                          f"not a {type(data).__name__}")
+        raise ConfigError(
+            f"config file {path} must hold a mapping of sections (database, web, refresh, log), "
+            f"not a {type(data).__name__}"
+        )
     return data
 
 
-def load(flags: dict[tuple[str, str], Any] | None = None, config_file: str | None = None,
-         environ: dict[str, str] | None = None) -> Config:
+def load(
+    flags: dict[tuple[str, str], Any] | None = None,
+    config_file: str | None = None,
+    environ: dict[str, str] | None = None,
+) -> Config:
     """Build the config: file < environment < flags. Raises ConfigError naming the key and its source."""
     environ = os.environ if environ is None else environ
     flags = flags or {}
@@ -291,10 +308,15 @@ def load(flags: dict[tuple[str, str], Any] | None = None, config_file: str | Non
         section[path[1]] = value
         sources[path] = source
     database = merged.get("database")
-    if ("database", "schema") not in sources and isinstance(database, dict) and "schema" not in database \
-            and url_schema(database.get("url")) is not None:
-        sources[("database", "schema")] = \
+    if (
+        ("database", "schema") not in sources
+        and isinstance(database, dict)
+        and "schema" not in database
+        and url_schema(database.get("url")) is not None
+    ):
+        sources[("database", "schema")] = (
             f"the schema= argument of the database URL ({sources.get(('database', 'url'), origin)})"
+        )
     try:
         return Config.model_validate(merged)
     except ValidationError as exc:
@@ -312,8 +334,9 @@ def _describe(exc: ValidationError, sources: dict[tuple[str, str], str], origin:
         if kind == "extra_forbidden":
             parent = ".".join(loc[:-1])
             allowed = _allowed_keys(loc[:-1])
-            msg = f"unknown key {key!r}" + (f" (allowed under {parent or 'the top level'}: {', '.join(allowed)})"
-                                            if allowed else "")
+            msg = f"unknown key {key!r}" + (
+                f" (allowed under {parent or 'the top level'}: {', '.join(allowed)})" if allowed else ""
+            )
         elif kind == "missing":
             msg = f"missing required value {key}"
         else:
@@ -331,8 +354,7 @@ def _shorten(text: str, limit: int = 80) -> str:
 def _allowed_keys(loc: tuple[str, ...]) -> list[str]:
     model: type[BaseModel] = Config
     for part in loc:
-        field = model.model_fields.get(part) or next(
-            (f for f in model.model_fields.values() if f.alias == part), None)
+        field = model.model_fields.get(part) or next((f for f in model.model_fields.values() if f.alias == part), None)
         if field is None or not isinstance(field.annotation, type) or not issubclass(field.annotation, BaseModel):
             return []
         model = field.annotation

@@ -39,7 +39,8 @@ class TextFormatter(logging.Formatter):
             text = str(value)
             if key == "error":
                 continue
-            parts.append(f"{key}={json.dumps(text, ensure_ascii=False) if (' ' in text or '=' in text or not text or chr(34) in text) else text}")
+            quoted = not text or any(c in text for c in ' ="')
+            parts.append(f"{key}={json.dumps(text, ensure_ascii=False) if quoted else text}")
         line = " ".join(parts)
         if record.exc_info:
             line += "\n" + redact(logging.Formatter().formatException(record.exc_info))

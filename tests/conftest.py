@@ -11,8 +11,8 @@ import itertools
 import os
 import shutil
 import subprocess
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -165,10 +165,26 @@ def restore(db, dump: Path) -> None:
     """Restore a LiteLLM dump (custom or gzipped plain format) into an empty database."""
     pg = db.pg
     if dump.suffix == ".dump":
-        subprocess.run([pg.tool("pg_restore"), "--no-owner", "-h", str(pg.socketdir), "-p", str(pg.port),
-                        "-U", "postgres", "-d", db.name, str(dump)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                pg.tool("pg_restore"),
+                "--no-owner",
+                "-h",
+                str(pg.socketdir),
+                "-p",
+                str(pg.port),
+                "-U",
+                "postgres",
+                "-d",
+                db.name,
+                str(dump),
+            ],
+            check=True,
+            capture_output=True,
+        )
     else:
         import gzip
+
         pg.psql(db.name, input=gzip.decompress(dump.read_bytes()).decode())
 
 

@@ -15,16 +15,15 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter import app, config
-from exporter.local.postgres import free_port
 from exporter.collect.refresher import Refresher
+from exporter.local.postgres import free_port
 
 SCRIPT = shutil.which("litellm-spend-exporter", path=str(Path(sys.executable).parent)) or "litellm-spend-exporter"
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("LITELLM_EXPORTER_", "DATABASE_", "PG"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LITELLM_EXPORTER_", "DATABASE_", "PG"))}
     # the console script imports this checkout, not the tree the virtualenv was installed from (another worktree)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     env.update(extra)
@@ -32,8 +31,9 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([SCRIPT, *args], capture_output=True, text=True, timeout=timeout,
-                          env=env if env is not None else clean_env())
+    return subprocess.run(
+        [SCRIPT, *args], capture_output=True, text=True, timeout=timeout, env=env if env is not None else clean_env()
+    )
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
@@ -44,7 +44,7 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, what: str 
             last = predicate()
             if last:
                 return last
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             last = exc
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
@@ -71,26 +71,36 @@ def samples(text: str) -> dict[tuple[str, tuple], float]:
 class Serve:
     """`litellm-spend-exporter serve` as a real process on 127.0.0.1; stopped on exit."""
 
-    def __init__(self, database_url: str, *args: str, env: dict | None = None, interval: str = "1s",
-                 ready_path: str | None = "/healthz"):
+    def __init__(
+        self,
+        database_url: str,
+        *args: str,
+        env: dict | None = None,
+        interval: str = "1s",
+        ready_path: str | None = "/healthz",
+    ):
         self.ready_path = ready_path
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [SCRIPT, "serve", "--web.listen-address", f"127.0.0.1:{self.port}", "--refresh.interval", interval,
-             *args],
+            [SCRIPT, "serve", "--web.listen-address", f"127.0.0.1:{self.port}", "--refresh.interval", interval, *args],
             env={**(env or clean_env()), "LITELLM_EXPORTER_DATABASE_URL": database_url},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
-    def __enter__(self) -> "Serve":
+    def __enter__(self) -> Serve:
         def ready():
             if self.proc.poll() is not None:
                 raise AssertionError(f"serve exited {self.proc.returncode}: {self.proc.stderr.read()}")
             if self.ready_path is None:  # e.g. TLS: just wait for the port
                 import socket
+
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1):
                     return True
             return http_get(self.base + self.ready_path, timeout=2)[0] == 200
+
         wait_for(ready, timeout=60, what="serve to be ready")
         return self
 
@@ -128,8 +138,9 @@ def scrape(ref: Refresher) -> dict:
 
 
 def total(s: dict, name: str, **match) -> float:
-    return sum(v for (n, labels), v in s.items() if n == name and all(dict(labels).get(k) == x
-                                                                        for k, x in match.items()))
+    return sum(
+        v for (n, labels), v in s.items() if n == name and all(dict(labels).get(k) == x for k, x in match.items())
+    )
 
 
 def by(s: dict, name: str, label: str) -> dict:

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pydantic import ValidationError
-
 from conftest import require_binary
+from pydantic import ValidationError
 
 from dashboards import alerts, rulefiles, thresholds
 
@@ -27,16 +26,18 @@ def shipped_rules() -> list[dict]:
 
 
 def promtool(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([require_binary("promtool"), *args], capture_output=True, text=True, timeout=120,
-                          cwd=thresholds.DEPLOY)
+    return subprocess.run(
+        [require_binary("promtool"), *args], capture_output=True, text=True, timeout=120, cwd=thresholds.DEPLOY
+    )
 
 
 def test_regenerating_changes_nothing(tmp_path):
     written = rulefiles.write_all(tmp_path)
     assert sorted(p.name for p in written) == [p.name for p in RULES]
     for path in written:
-        assert path.read_text() == (rulefiles.RULES_DIR / path.name).read_text(), \
+        assert path.read_text() == (rulefiles.RULES_DIR / path.name).read_text(), (
             f"run `python -m dashboards` and commit deploy/prometheus/rules/{path.name}"
+        )
 
 
 def test_promtool_checks_every_rule_file():
@@ -114,9 +115,12 @@ def test_every_alert_has_a_runbook():
 def test_config_is_validated():
     data = yaml.safe_load(thresholds.CONFIG.read_text())
     thresholds.RulesConfig.model_validate(data)
-    for broken in ({**data, "extra": 1}, {**data, "budget": {**data["budget"], "warning_ratio": 0.99}},
-                   {**data, "errors": {**data["errors"], "window": "10 minutes"}},
-                   {**data, "runbook_url": "https://example.org/runbooks"}):
+    for broken in (
+        {**data, "extra": 1},
+        {**data, "budget": {**data["budget"], "warning_ratio": 0.99}},
+        {**data, "errors": {**data["errors"], "window": "10 minutes"}},
+        {**data, "runbook_url": "https://example.org/runbooks"},
+    ):
         with pytest.raises(ValidationError):
             thresholds.RulesConfig.model_validate(broken)
 

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, make_login, remove_logins, require, require_binary
 from helpers import clean_env, run_cli
 
@@ -48,8 +47,11 @@ def seed_db(litellm_db):
 
 # Expected values straight from the generator's rows (never from what the audit printed) ---------------------------
 # LiteLLM's normalized_error for the exception classes of the seed's rows that carry none (an older LiteLLM)
-LITELLM_CLASS = {"BadRequestError": "400_INVALID_REQUEST", "RateLimitError": "429_RATE_LIMIT_EXCEEDED",
-                 "ServiceUnavailableError": "503_PROVIDER_OVERLOADED"}
+LITELLM_CLASS = {
+    "BadRequestError": "400_INVALID_REQUEST",
+    "RateLimitError": "429_RATE_LIMIT_EXCEEDED",
+    "ServiceUnavailableError": "503_PROVIDER_OVERLOADED",
+}
 
 
 def percentile_cont(values: list[float], q: float) -> float | None:
@@ -98,8 +100,10 @@ def test_seed000_every_finding_with_its_numbers_through_the_exporter_role(seed_d
     assert set(failing) == {"openrouter/free", "google/gemma-4-26b-a4b-it:free"}
     assert (failing["openrouter/free"]["requests"], failing["openrouter/free"]["failures"]) == (91, 91)
     assert failing["openrouter/free"]["dominant_error"] == "400_CONTEXT_WINDOW_EXCEEDED"
-    assert (failing["google/gemma-4-26b-a4b-it:free"]["failures"], failing["google/gemma-4-26b-a4b-it:free"]
-            ["dominant_error"]) == (9, "400_INVALID_REQUEST")  # classified from the error class (no normalized_error)
+    assert (
+        failing["google/gemma-4-26b-a4b-it:free"]["failures"],
+        failing["google/gemma-4-26b-a4b-it:free"]["dominant_error"],
+    ) == (9, "400_INVALID_REQUEST")  # classified from the error class (no normalized_error)
     ctx = r["context_overflow"]
     assert (ctx["failures"], ctx["output_budget_too_large"], ctx["prompt_too_long"]) == (91, 91, 0)
     assert ctx["largest_requested_output"] == 720_000 and ctx["context_limit"] == 262_144
@@ -120,7 +124,9 @@ def test_seed000_every_finding_with_its_numbers_through_the_exporter_role(seed_d
     assert att["no_session"]["share"] == 1.0 and att["reusable_session_ids"] == 0
     assert att["rows_with_session_id"] == 330 and att["distinct_session_ids"] == 330
     assert att["no_tags"]["share"] == 1.0  # only LiteLLM's own User-Agent tags
-    assert r["pricing"]["unpriced_requests"] == 0 and "openrouter/minimax/minimax-m2.5:free" in r["pricing"]["free_models"]
+    assert (
+        r["pricing"]["unpriced_requests"] == 0 and "openrouter/minimax/minimax-m2.5:free" in r["pricing"]["free_models"]
+    )
     ids = [f["id"] for f in r["findings"]]
     assert ids[:3] == ["context_output_budget", "always_failing", "attribution"]
     assert {"cost_concentration", "token_ratio", "latency_tail"} <= set(ids)
@@ -152,8 +158,9 @@ def test_seed000_distributions_attribution_tokens_and_classes_match_the_generato
             assert cost[key] == (pytest.approx(expected, rel=1e-9) if billed else None), (group, key)
         failed = Counter(error_class(x) for x in grows if x["status"] == "failure")
         assert m["errors_by_class"] == dict(failed), group
-    streamed = [seconds(x["startTime"], x["completionStartTime"]) for x in rows
-                if x["completionStartTime"] != x["endTime"]]
+    streamed = [
+        seconds(x["startTime"], x["completionStartTime"]) for x in rows if x["completionStartTime"] != x["endTime"]
+    ]
     assert streamed and r["ttft_seconds"]["requests"] == len(streamed)
     for q, key in ((0.5, "p50"), (0.95, "p95"), (0.99, "p99")):
         assert r["ttft_seconds"][key] == pytest.approx(percentile_cont(streamed, q), abs=1e-6), key
@@ -169,16 +176,18 @@ def test_seed000_distributions_attribution_tokens_and_classes_match_the_generato
     for x in rows:
         a = acc[key_alias(x)]
         a[0], a[1], a[2] = a[0] + x["prompt_tokens"], a[1] + x["completion_tokens"], a[2] + 1
-    assert {k["name"]: (k["input_tokens"], k["output_tokens"], k["requests"]) for k in tokens["by_key"]} == \
-        {k: tuple(v) for k, v in acc.items()}
+    assert {k["name"]: (k["input_tokens"], k["output_tokens"], k["requests"]) for k in tokens["by_key"]} == {
+        k: tuple(v) for k, v in acc.items()
+    }
     ratios = {("key", k): v[0] / v[1] for k, v in acc.items()}
     for group, grows in by_group.items():
         out_tokens = sum(x["completion_tokens"] for x in grows)
         if out_tokens:
             ratios["model_group", group] = sum(x["prompt_tokens"] for x in grows) / out_tokens
     assert {(f["scope"], f["name"]) for f in tokens["flagged"]} == {k for k, v in ratios.items() if v > 20}
-    assert tokens["flagged"] and all(f["input_output_ratio"] == pytest.approx(ratios[f["scope"], f["name"]])
-                                     for f in tokens["flagged"])
+    assert tokens["flagged"] and all(
+        f["input_output_ratio"] == pytest.approx(ratios[f["scope"], f["name"]]) for f in tokens["flagged"]
+    )
 
     out = rendered_ok(r)
     text, md, html = flat(out["text"]), out["md"], out["html"]
@@ -223,11 +232,15 @@ def test_every_always_failing_deployment_of_a_healthy_group(seed_db):
             'error_code', '404', 'error_class', 'NotFoundError', 'error_message', 'No endpoints found'));
         INSERT INTO "LiteLLM_SpendLogs" SELECT * FROM extra;""")
     r = run_audit(seed_db.url)
-    deployments = {tuple(m["models"]): (m["level"], m["model_group"], m["requests"], m["failures"],
-                                        m["dominant_error"])
-                   for m in r["always_failing_models"] if m["level"] == "model"}
-    assert deployments == {("openrouter/dead/a",): ("model", "openai/gpt-4.1-mini", 6, 6, "404_RESOURCE_NOT_FOUND"),
-                           ("openrouter/dead/b",): ("model", "openai/gpt-4.1-mini", 7, 7, "404_RESOURCE_NOT_FOUND")}
+    deployments = {
+        tuple(m["models"]): (m["level"], m["model_group"], m["requests"], m["failures"], m["dominant_error"])
+        for m in r["always_failing_models"]
+        if m["level"] == "model"
+    }
+    assert deployments == {
+        ("openrouter/dead/a",): ("model", "openai/gpt-4.1-mini", 6, 6, "404_RESOURCE_NOT_FOUND"),
+        ("openrouter/dead/b",): ("model", "openai/gpt-4.1-mini", 7, 7, "404_RESOURCE_NOT_FOUND"),
+    }
     groups = {m["model_group"] for m in r["always_failing_models"] if m["level"] == "model_group"}
     assert groups == {"openrouter/free", "google/gemma-4-26b-a4b-it:free"}  # their deployments are not repeated
 
@@ -237,7 +250,9 @@ def test_filters_apply_to_the_window_and_to_last(seed_db):
     r = run_audit(seed_db.url, model=seed000.GEMMA)
     first, last = min(x["startTime"] for x in rows), max(x["startTime"] for x in rows)
     assert (r["window"]["first_request"], r["window"]["last_request"]) == (
-        first.isoformat() + "Z", last.isoformat() + "Z")
+        first.isoformat() + "Z",
+        last.isoformat() + "Z",
+    )
     assert r["window"]["hours"] == pytest.approx(seconds(first, last) / 3600, abs=1e-3)
     # --last follows the newest request of the filtered rows, not of the whole ledger
     last_2h = run_audit(seed_db.url, model=seed000.GEMMA, last=2 * 3600.0)
@@ -274,10 +289,16 @@ def test_empty_window_renders(seed_db):
 def test_pricing_gaps_and_budgets(seed_db):
     # a paid model logged at $0 for one request (LiteLLM without a price for the deployment)
     seed_db.execute("""UPDATE "LiteLLM_SpendLogs" SET spend = 0 WHERE request_id = (SELECT request_id FROM
-                       "LiteLLM_SpendLogs" WHERE model = 'openrouter/openai/gpt-4.1-mini' ORDER BY request_id LIMIT 1)""")
-    seed_db.execute("""UPDATE "LiteLLM_VerificationToken" SET max_budget = spend * 1.1 WHERE key_alias = 'llm-router'""")
+                       "LiteLLM_SpendLogs" WHERE model = 'openrouter/openai/gpt-4.1-mini'
+                       ORDER BY request_id LIMIT 1)""")
+    seed_db.execute(
+        """UPDATE "LiteLLM_VerificationToken" SET max_budget = spend * 1.1 WHERE key_alias = 'llm-router'"""
+    )
     r = run_audit(seed_db.url)
-    assert r["pricing"]["unpriced_requests"] == 1 and r["pricing"]["models"][0]["model"] == "openrouter/openai/gpt-4.1-mini"
+    assert (
+        r["pricing"]["unpriced_requests"] == 1
+        and r["pricing"]["models"][0]["model"] == "openrouter/openai/gpt-4.1-mini"
+    )
     assert r["pricing"]["models"][0]["never_priced"] is False
     (b,) = r["budgets"]["entities"]
     assert (b["kind"], b["name"], round(b["used"], 2)) == ("key", "llm-router", 0.91)
@@ -295,9 +316,11 @@ def test_pricing_gaps_and_budgets(seed_db):
 
 
 def test_a_budget_that_resets_before_it_runs_out_is_no_finding(seed_db):
-    seed_db.execute("""UPDATE "LiteLLM_VerificationToken" SET max_budget = spend * 1.1,
+    seed_db.execute(
+        """UPDATE "LiteLLM_VerificationToken" SET max_budget = spend * 1.1,
                          budget_reset_at = %s WHERE key_alias = 'llm-router'""",
-                    (seed000.END + timedelta(minutes=10),))  # the burn rate needs ~2 h to spend the rest
+        (seed000.END + timedelta(minutes=10),),
+    )  # the burn rate needs ~2 h to spend the rest
     r = run_audit(seed_db.url)
     (b,) = r["budgets"]["entities"]
     assert b["resets_first"] and 0 < b["days_left"] < 1
@@ -329,15 +352,18 @@ def test_real_fixture_agrees_with_its_ground_truth(fixture_db):
     assert (r["requests"], r["failures"]) == (truth["spend_logs_rows"], truth["by_status"]["failure"])
     assert r["errors_by_class"] == truth["failures_by_normalized_error"]
     assert r["spend_usd"] == pytest.approx(truth["total"]["spend"], abs=1e-9)
-    assert (r["tokens"]["input"], r["tokens"]["output"]) == (truth["total"]["prompt_tokens"],
-                                                            truth["total"]["completion_tokens"])
+    assert (r["tokens"]["input"], r["tokens"]["output"]) == (
+        truth["total"]["prompt_tokens"],
+        truth["total"]["completion_tokens"],
+    )
     for k, v in truth["latency_seconds"]["all"].items():
         assert r["latency_seconds"][k] == pytest.approx(v, abs=1e-6), k
     models = {m["model_group"]: m for m in r["models"]}
     for group, lat in truth["latency_seconds"]["per_model_group"].items():
         got = models[group or "(none)"]["latency_seconds"]
         assert [got[k] for k in ("p50", "p95", "p99", "max")] == pytest.approx(
-            [lat[k] for k in ("p50", "p95", "p99", "max")], abs=1e-6), group
+            [lat[k] for k in ("p50", "p95", "p99", "max")], abs=1e-6
+        ), group
     for m in truth["per_model_group"]:
         got = models[m["model_group"] or "(none)"]
         assert (got["requests"], got["failures"]) == (m["rows"], m["failure"])
@@ -358,8 +384,11 @@ def test_real_fixture_agrees_with_its_ground_truth(fixture_db):
 
 def test_older_litellm_without_the_status_column(make_litellm_db):
     db = make_litellm_db(upto="20250425182129")  # session_id yes, status not yet
-    assert db.scalar("""SELECT count(*) FROM information_schema.columns WHERE table_name = 'LiteLLM_SpendLogs'
-                        AND column_name = 'status'""") == 0
+    assert (
+        db.scalar("""SELECT count(*) FROM information_schema.columns WHERE table_name = 'LiteLLM_SpendLogs'
+                        AND column_name = 'status'""")
+        == 0
+    )
     seed000.load(db.conninfo)
     r = run_audit(db.url)
     assert (r["requests"], r["failures"]) == (330, 106)
@@ -395,8 +424,8 @@ def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, width = 8, b"", 0
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height, depth, color = struct.unpack(">IIBB", body[:10])
             assert depth == 8 and color in (2, 6)
@@ -406,13 +435,18 @@ def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
         pos += 12 + length
     raw, stride, rows, prev = zlib.decompress(idat), width * bpp, [], bytearray(width * bpp)
     for y in range(height):
-        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for i in range(stride):
             a = line[i - bpp] if i >= bpp else 0
             b, c = prev[i], prev[i - bpp] if i >= bpp else 0
             p = a + b - c
-            pred = (0, a, b, (a + b) // 2, a if abs(p - a) <= min(abs(p - b), abs(p - c)) else
-                    b if abs(p - b) <= abs(p - c) else c)[f]
+            pred = (
+                0,
+                a,
+                b,
+                (a + b) // 2,
+                a if abs(p - a) <= min(abs(p - b), abs(p - c)) else b if abs(p - b) <= abs(p - c) else c,
+            )[f]
             line[i] = (line[i] + pred) & 0xFF
         rows.append(bytes(line) if bpp == 3 else bytes(v for k, v in enumerate(line) if k % 4 != 3))
         prev = line
@@ -421,11 +455,27 @@ def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
 
 def screenshot(html: Path, png: Path, size: str = "1200,2000") -> None:
     chromium = require_binary("chromium")
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
-                    f"--user-data-dir={html.parent / 'chromium-profile'}", f"--window-size={size}",
-                    f"--screenshot={png}", html.resolve().as_uri()],
-                   check=True, capture_output=True, timeout=120, env=clean_env())
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--no-first-run",
+            f"--user-data-dir={html.parent / 'chromium-profile'}",
+            f"--window-size={size}",
+            f"--screenshot={png}",
+            html.resolve().as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        env=clean_env(),
+    )
 
 
 def test_html_report_renders_in_headless_chromium(seed_db, tmp_path):
@@ -437,7 +487,7 @@ def test_html_report_renders_in_headless_chromium(seed_db, tmp_path):
     colors, ink = set(), 0
     for row in rows[::4]:
         for x in range(0, len(row), 12):
-            px = row[x:x + 3]
+            px = row[x : x + 3]
             colors.add(px)
             ink += px != b"\xff\xff\xff"
     assert len(colors) > 50, "the screenshot is (nearly) blank"

@@ -1,5 +1,6 @@
 """Smoke test of the benchmark code (bench/run.py) on a ~5k-row dataset: every scenario runs against a real
 PostgreSQL and writes the result structure and BENCHMARKS-style markdown. No timing is asserted."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,23 @@ def test_bench_smoke(tmp_path, monkeypatch):
     from bench import run
 
     results, md = tmp_path / "results.json", tmp_path / "BENCHMARKS.md"
-    argv = ["--rows", "5000", "--no-cache", "--repeat", "1", "--new-rows", "100", "--scrapers", "1",
-            "--scrape-seconds", "1", "--results", str(results), "--markdown", str(md)]
+    argv = [
+        "--rows",
+        "5000",
+        "--no-cache",
+        "--repeat",
+        "1",
+        "--new-rows",
+        "100",
+        "--scrapers",
+        "1",
+        "--scrape-seconds",
+        "1",
+        "--results",
+        str(results),
+        "--markdown",
+        str(md),
+    ]
     naive = shutil.which("prometheus-postgres-exporter") is not None
     if not naive:
         argv.append("--no-naive")
@@ -32,8 +48,15 @@ def test_bench_smoke(tmp_path, monkeypatch):
     sc = res["scenarios"]
     assert sc["refresh"]["cold_start"]["seconds"] > 0
     inc = sc["refresh"]["incremental"]["100"]
-    for key in ("exporter_wall_ms", "exporter_db_ms", "exporter_rows", "exporter_shared_buffers", "floor_db_ms",
-                "floor_rows", "exporter_over_floor"):
+    for key in (
+        "exporter_wall_ms",
+        "exporter_db_ms",
+        "exporter_rows",
+        "exporter_shared_buffers",
+        "floor_db_ms",
+        "floor_rows",
+        "exporter_over_floor",
+    ):
         assert inc[key] is not None, key
     assert inc["floor_rows"] == 100
     if naive:

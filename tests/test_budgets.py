@@ -4,13 +4,12 @@ real migrated schema; bounded and with unique series."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
 from helpers import exporter_for, samples, scrape
 
-RESET = datetime(2030, 1, 1, tzinfo=timezone.utc).timestamp()
+RESET = datetime(2030, 1, 1, tzinfo=UTC).timestamp()
 SETUP = """
 INSERT INTO "LiteLLM_BudgetTable" (budget_id, max_budget, soft_budget, budget_reset_at, created_by, updated_by)
 VALUES ('b-org', 100, NULL, '2030-01-01', 'test', 'test'),
@@ -69,8 +68,10 @@ def test_keys_are_bounded_most_at_risk_first_and_series_stay_unique(litellm_db):
     (longer than a label value may be) still get distinct series."""
     long_alias = "a" * 300
     rows = [f"('k{i:03d}', 'sk-...{i:04d}', '{long_alias}', {i}, 100, NULL)" for i in range(30)]
-    litellm_db.execute('INSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias, spend, max_budget, '
-                       f"budget_reset_at) VALUES {', '.join(rows)}, ('nolimit', 'sk-...zzzz', 'big', 1000, NULL, NULL)")
+    litellm_db.execute(
+        'INSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias, spend, max_budget, '
+        f"budget_reset_at) VALUES {', '.join(rows)}, ('nolimit', 'sk-...zzzz', 'big', 1000, NULL, NULL)"
+    )
     ref = exporter_for(litellm_db, metrics__limits={"api_key_alias": 10})
     text = scrape(ref) and ref.snapshot.body.decode()
     lines = [ln.rsplit(" ", 1)[0] for ln in text.splitlines() if ln.startswith("litellm_db_key_spend_usd{")]
@@ -83,8 +84,10 @@ def test_keys_are_bounded_most_at_risk_first_and_series_stay_unique(litellm_db):
 
 @pytest.mark.parametrize("limit", [1, 3])
 def test_team_gauges_follow_the_team_limit(litellm_db, limit):
-    litellm_db.execute('INSERT INTO "LiteLLM_TeamTable" (team_id, spend, max_budget) VALUES '
-                       "('t1', 1, 10), ('t2', 9, 10), ('t3', 5, 10), ('t4', 100, NULL)")
+    litellm_db.execute(
+        'INSERT INTO "LiteLLM_TeamTable" (team_id, spend, max_budget) VALUES '
+        "('t1', 1, 10), ('t2', 9, 10), ('t3', 5, 10), ('t4', 100, NULL)"
+    )
     s = scrape(exporter_for(litellm_db, metrics__limits={"team_alias": limit}))
     kept = sorted(dict(labels)["team"] for (name, labels) in s if name == "litellm_db_team_spend_usd")
     assert kept == sorted(["t2", "t3", "t1"][:limit])

@@ -7,7 +7,6 @@ import socket
 import subprocess
 
 import pytest
-
 from conftest import make_login, remove_logins, require_binary
 from helpers import Serve, clean_env, http_get, run_cli, samples, wait_for
 
@@ -55,11 +54,17 @@ def test_config_errors_exit_2(tmp_path):
     assert "not valid YAML" in one_line_error(run_cli("check", "--config.file", str(path)))
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["--database.statement-timeout", "1" + "0" * 400], "database.statement_timeout: expected a duration of at most"),
-    (["--database.lock-timeout", "30d"], "database.lock_timeout: must be below 2147483647ms (PostgreSQL's limit"),
-    (["--config.file", "{huge_int}"], "database.statement_timeout: expected a duration of at most"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (
+            ["--database.statement-timeout", "1" + "0" * 400],
+            "database.statement_timeout: expected a duration of at most",
+        ),
+        (["--database.lock-timeout", "30d"], "database.lock_timeout: must be below 2147483647ms (PostgreSQL's limit"),
+        (["--config.file", "{huge_int}"], "database.statement_timeout: expected a duration of at most"),
+    ],
+)
 def test_out_of_range_durations_exit_2(tmp_path, args, expected):
     path = tmp_path / "c.yml"
     path.write_text("database:\n  statement_timeout: 1" + "0" * 400 + "\n")  # YAML reads an int too big for a float
@@ -84,8 +89,12 @@ def test_unreachable_database_exit_1_without_secret():
 
 
 def test_debug_level_shows_traceback():
-    proc = run_cli("check", "--log.level", "debug",
-                   env=clean_env(DATABASE_URL=f"postgresql://u:Hunter2Secret@127.0.0.1:{free_port()}/x"))
+    proc = run_cli(
+        "check",
+        "--log.level",
+        "debug",
+        env=clean_env(DATABASE_URL=f"postgresql://u:Hunter2Secret@127.0.0.1:{free_port()}/x"),
+    )
     assert proc.returncode == 1 and "Traceback" in proc.stderr
     assert "Hunter2Secret" not in proc.stderr
 
@@ -114,8 +123,10 @@ def test_check_reports_capabilities(exporter_login):
     assert exporter_login.password not in out + proc.stderr
 
 
-PRISMA_ARGS = "schema=litellm&connection_limit=10&pool_timeout=60&pgbouncer=true&socket_timeout=30" \
-              "&statement_cache_size=0&connect_timeout=5"
+PRISMA_ARGS = (
+    "schema=litellm&connection_limit=10&pool_timeout=60&pgbouncer=true&socket_timeout=30"
+    "&statement_cache_size=0&connect_timeout=5"
+)
 
 
 def test_check_and_serve_with_a_prisma_url(litellm_db):
@@ -125,7 +136,7 @@ def test_check_and_serve_with_a_prisma_url(litellm_db):
 
     from exporter.access import roles
 
-    litellm_db.execute('INSERT INTO "LiteLLM_VerificationToken" (token, key_alias, spend) VALUES (\'h\', \'k\', 2)')
+    litellm_db.execute("INSERT INTO \"LiteLLM_VerificationToken\" (token, key_alias, spend) VALUES ('h', 'k', 2)")
     litellm_db.execute("ALTER SCHEMA public RENAME TO litellm")
     litellm_db.execute("CREATE SCHEMA public")  # empty: were ?schema= ignored, no LiteLLM table would be found
     role, password = f"prisma_{litellm_db.name}", "Prisma-Pa55"
@@ -162,16 +173,22 @@ def test_serve_port_in_use(exporter_login):
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        proc = run_cli("serve", "--web.listen-address", f"127.0.0.1:{port}",
-                       env=clean_env(DATABASE_URL=exporter_login.url), timeout=60)
+        proc = run_cli(
+            "serve",
+            "--web.listen-address",
+            f"127.0.0.1:{port}",
+            env=clean_env(DATABASE_URL=exporter_login.url),
+            timeout=60,
+        )
     assert proc.returncode == 1
     assert "address already in use" in one_line_error(proc)
 
 
 def test_serve_wrong_password_exits_1(exporter_login):
     url = exporter_login.url.replace(exporter_login.password, "WrongPassw0rd")
-    proc = run_cli("serve", "--web.listen-address", f"127.0.0.1:{free_port()}", env=clean_env(DATABASE_URL=url),
-                   timeout=60)
+    proc = run_cli(
+        "serve", "--web.listen-address", f"127.0.0.1:{free_port()}", env=clean_env(DATABASE_URL=url), timeout=60
+    )
     assert proc.returncode == 1
     line = one_line_error(proc)  # the fatal first refresh is reported once, not also as a log line
     assert line.startswith("litellm-spend-exporter serve: password authentication failed")
@@ -179,8 +196,14 @@ def test_serve_wrong_password_exits_1(exporter_login):
 
 
 def test_serve_database_without_litellm_tables_exits_1(pg_server):
-    proc = run_cli("serve", "--web.listen-address", f"127.0.0.1:{free_port()}", "--unsafe.allow-write-role",
-                   env=clean_env(DATABASE_URL=pg_server.url("postgres")), timeout=60)
+    proc = run_cli(
+        "serve",
+        "--web.listen-address",
+        f"127.0.0.1:{free_port()}",
+        "--unsafe.allow-write-role",
+        env=clean_env(DATABASE_URL=pg_server.url("postgres")),
+        timeout=60,
+    )
     assert proc.returncode == 1
     line = one_line_error(proc)
     assert line.startswith("litellm-spend-exporter serve: no LiteLLM tables in schema 'public'")
@@ -234,9 +257,16 @@ def test_serve_end_to_end(litellm_db, exporter_login):
 
         # new data shows up on the next refresh, not on the scrape
         litellm_db.execute("UPDATE \"LiteLLM_VerificationToken\" SET spend = 19 WHERE token = 'h1'")
-        wait_for(lambda: samples(srv.metrics()).get(
-            ("litellm_db_key_spend_usd", (("api_key_alias", "chatbot"), ("team_alias", "platform")))) == 19,
-            timeout=15, what="refreshed spend")
+        wait_for(
+            lambda: (
+                samples(srv.metrics()).get(
+                    ("litellm_db_key_spend_usd", (("api_key_alias", "chatbot"), ("team_alias", "platform")))
+                )
+                == 19
+            ),
+            timeout=15,
+            what="refreshed spend",
+        )
 
         status, body, headers = http_get(srv.base + "/metrics", headers={"Accept-Encoding": "gzip"})
         assert status == 200 and headers["Content-Encoding"] == "gzip"
@@ -267,8 +297,9 @@ def test_serve_keeps_serving_when_database_goes_away(litellm_db, exporter_login)
         assert samples(srv.metrics())[("litellm_db_up", ())] == 1
         # the exporter's sessions are terminated and new ones refused: like a database outage
         litellm_db.execute(f'ALTER ROLE "{exporter_login.role}" NOLOGIN')
-        litellm_db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
-                           (exporter_login.role,))
+        litellm_db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (exporter_login.role,)
+        )
         wait_for(lambda: samples(srv.metrics())[("litellm_db_up", ())] == 0, timeout=20, what="up 0")
         assert http_get(srv.base + "/healthz")[0] == 503
         assert samples(srv.metrics())[chatbot] == 12.5  # the last good snapshot is still served
@@ -280,8 +311,9 @@ def test_check_prints_the_indexes_slow_panels_need_until_they_exist(litellm_db, 
     """Advice, not failure: the statements check prints are the ones a DBA runs (here, verbatim)."""
     proc = run_cli("check", env=clean_env(DATABASE_URL=exporter_login.url))
     assert proc.returncode == 0, proc.stderr
-    statements = [block.split("\n", 1)[1].split("\n\n")[0].split("\nOK:")[0]
-                  for block in proc.stdout.split("NOTE: ")[1:]]
+    statements = [
+        block.split("\n", 1)[1].split("\n\n")[0].split("\nOK:")[0] for block in proc.stdout.split("NOTE: ")[1:]
+    ]
     assert len(statements) == 2 and all(s.startswith("CREATE INDEX CONCURRENTLY") for s in statements)
     for statement in statements:
         litellm_db.execute(statement)

@@ -47,8 +47,9 @@ def test_precedence_flag_over_env_over_file(tmp_path):
 def test_database_url_falls_back_to_litellm_variable():
     cfg = config.load({}, None, environ={"DATABASE_URL": "postgresql://u:p@h/db"})
     assert cfg.database.url.get_secret_value() == "postgresql://u:p@h/db"
-    own = config.load({}, None, environ={"DATABASE_URL": "postgresql://a@h/x",
-                                         "LITELLM_EXPORTER_DATABASE_URL": "postgresql://b@h/y"})
+    own = config.load(
+        {}, None, environ={"DATABASE_URL": "postgresql://a@h/x", "LITELLM_EXPORTER_DATABASE_URL": "postgresql://b@h/y"}
+    )
     assert own.database.url.get_secret_value() == "postgresql://b@h/y"
     assert "p@h" not in repr(cfg) and "p@h" not in str(cfg.database)
 
@@ -62,17 +63,28 @@ PRISMA_URL = "postgresql://u:p@h/db?schema=litellm&connection_limit=10&pool_time
 
 def test_database_schema_from_a_prisma_url(tmp_path):
     assert config.load({}, None, environ={"DATABASE_URL": PRISMA_URL}).database.db_schema == "litellm"
-    assert config.load({}, None, environ={"DATABASE_URL": PRISMA_URL.replace("schema=litellm", "schema=")}
-                       ).database.db_schema == "public"
+    assert (
+        config.load(
+            {}, None, environ={"DATABASE_URL": PRISMA_URL.replace("schema=litellm", "schema=")}
+        ).database.db_schema
+        == "public"
+    )
     # an explicit setting wins, even when it is the default
-    assert config.load({}, None, environ={"DATABASE_URL": PRISMA_URL, "DATABASE_SCHEMA": "public"}
-                       ).database.db_schema == "public"
-    assert config.load({("database", "schema"): "other"}, None, environ={"DATABASE_URL": PRISMA_URL}
-                       ).database.db_schema == "other"
+    assert (
+        config.load({}, None, environ={"DATABASE_URL": PRISMA_URL, "DATABASE_SCHEMA": "public"}).database.db_schema
+        == "public"
+    )
+    assert (
+        config.load({("database", "schema"): "other"}, None, environ={"DATABASE_URL": PRISMA_URL}).database.db_schema
+        == "other"
+    )
     path = write(tmp_path, f"database:\n  url: {PRISMA_URL}\n  schema: public\n")
     assert config.load({}, path, environ={}).database.db_schema == "public"
-    with pytest.raises(ConfigError, match=r"database.schema: .*\[from the schema= argument of the database URL "
-                                          r"\(environment variable DATABASE_URL\)\]"):
+    with pytest.raises(
+        ConfigError,
+        match=r"database.schema: .*\[from the schema= argument of the database URL "
+        r"\(environment variable DATABASE_URL\)\]",
+    ):
         config.load({}, None, environ={"DATABASE_URL": PRISMA_URL.replace("litellm", "x" * 64)})
 
 
@@ -132,8 +144,9 @@ def test_invalid_url_value_is_not_echoed(tmp_path):
     assert "12345" not in str(err.value)
 
 
-@pytest.mark.parametrize("value,seconds", [("30s", 30), ("500ms", 0.5), ("5m", 300), ("1h", 3600), (7, 7),
-                                           ("2d", 172800), ("1.5s", 1.5)])
+@pytest.mark.parametrize(
+    "value,seconds", [("30s", 30), ("500ms", 0.5), ("5m", 300), ("1h", 3600), (7, 7), ("2d", 172800), ("1.5s", 1.5)]
+)
 def test_durations(value, seconds):
     assert config.parse_duration(value) == seconds
 
@@ -157,8 +170,27 @@ def test_bad_listen_addresses(addr):
 
 HUGE = "1" + "0" * 400
 # leaves that have broken parsers before: integers too large for a float, durations past every limit
-extreme = st.sampled_from([10**400, -(10**400), HUGE, HUGE + "ms", HUGE + "d", "9" * 30 + "s", "24.9d", "25d",
-                           "2147483647ms", 1e308, float("inf"), -0.0, 2**63, "0", "", " ", "\t"])
+extreme = st.sampled_from(
+    [
+        10**400,
+        -(10**400),
+        HUGE,
+        HUGE + "ms",
+        HUGE + "d",
+        "9" * 30 + "s",
+        "24.9d",
+        "25d",
+        "2147483647ms",
+        1e308,
+        float("inf"),
+        -0.0,
+        2**63,
+        "0",
+        "",
+        " ",
+        "\t",
+    ]
+)
 yaml_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20) | extreme,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
@@ -181,19 +213,33 @@ value = extreme | yaml_values  # as often an extreme leaf as anything else
 reader = st.dictionaries(st.sampled_from(READER_KEYS + ["x"]), value, max_size=4) | yaml_values
 nested = {
     "roles": st.dictionaries(st.sampled_from(["exporter", "grafana", "x"]), reader | st.none(), max_size=3),
-    "metrics": st.fixed_dictionaries({}, optional={
-        "labels": st.dictionaries(st.sampled_from(SPEC_NAMES), st.lists(st.sampled_from(LABELS), max_size=3))
-        | yaml_values,
-        "limits": st.dictionaries(st.sampled_from(LABELS), st.integers() | extreme) | yaml_values}),
+    "metrics": st.fixed_dictionaries(
+        {},
+        optional={
+            "labels": st.dictionaries(st.sampled_from(SPEC_NAMES), st.lists(st.sampled_from(LABELS), max_size=3))
+            | yaml_values,
+            "limits": st.dictionaries(st.sampled_from(LABELS), st.integers() | extreme) | yaml_values,
+        },
+    ),
 }
-section = st.one_of(*(
-    st.tuples(st.just(name), nested.get(name, st.nothing())
-              | st.dictionaries(st.sampled_from(keys + ["x"]), value, max_size=4) | yaml_values)
-    for name, keys in {**SECTIONS, "other": ["x"]}.items()))
+section = st.one_of(
+    *(
+        st.tuples(
+            st.just(name),
+            nested.get(name, st.nothing())
+            | st.dictionaries(st.sampled_from(keys + ["x"]), value, max_size=4)
+            | yaml_values,
+        )
+        for name, keys in {**SECTIONS, "other": ["x"]}.items()
+    )
+)
 sections = st.lists(section, max_size=5).map(dict)
 ENV_VARS = sorted({env for _, _, envs in config.SETTINGS for env in envs})
-env_value = (st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=20)
-             | extreme.map(str) | st.sampled_from(["true", "false", "debug", "json", ":9733", "30s", "public"]))
+env_value = (
+    st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=20)
+    | extreme.map(str)
+    | st.sampled_from(["true", "false", "debug", "json", ":9733", "30s", "public"])
+)
 environs = st.dictionaries(st.sampled_from(ENV_VARS), env_value, max_size=5)
 
 
@@ -222,8 +268,16 @@ def test_any_mapping_gives_a_config_or_a_clean_error(data, environ):
 
 
 @pytest.mark.parametrize("value", [10**400, HUGE, HUGE + "s", "9" * 30 + "d", "367d"])
-@pytest.mark.parametrize("key", ["database.statement_timeout", "database.connect_timeout", "refresh.interval",
-                                 "spend_logs.overlap", "roles.exporter.statement_timeout"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "database.statement_timeout",
+        "database.connect_timeout",
+        "refresh.interval",
+        "spend_logs.overlap",
+        "roles.exporter.statement_timeout",
+    ],
+)
 def test_huge_durations_are_config_errors(tmp_path, key, value):
     parts = key.split(".")
     data: dict = {parts[-1]: value}
@@ -232,18 +286,22 @@ def test_huge_durations_are_config_errors(tmp_path, key, value):
     if parts[0] == "roles":
         data["roles"]["exporter"]["name"] = "litellm_spend_exporter"
     import yaml
+
     path = write(tmp_path, yaml.safe_dump(data))
     with pytest.raises(ConfigError, match=f"invalid value for {key}: expected a duration of at most 366d"):
         config.load({}, path, environ={})
 
 
-@pytest.mark.parametrize("key,flag", [("statement_timeout", "--database.statement-timeout"),
-                                      ("lock_timeout", "--database.lock-timeout")])
+@pytest.mark.parametrize(
+    "key,flag", [("statement_timeout", "--database.statement-timeout"), ("lock_timeout", "--database.lock-timeout")]
+)
 def test_postgres_timeouts_stay_below_postgres_limit(key, flag):
     ok = config.load({("database", key): "2147483646ms"}, None, environ={})
     assert getattr(ok.database, key) == pytest.approx(2147483.646)
     for value in ("2147483647ms", "25d", "366d"):
-        with pytest.raises(ConfigError, match=f"database.{key}: must be below 2147483647ms "
-                                              rf"\(PostgreSQL's limit.*\[from flag {flag}\]"):
+        with pytest.raises(
+            ConfigError,
+            match=f"database.{key}: must be below 2147483647ms "
+            rf"\(PostgreSQL's limit.*\[from flag {flag}\]",
+        ):
             config.load({("database", key): value}, None, environ={})
-

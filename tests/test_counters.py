@@ -8,23 +8,28 @@ import subprocess
 from datetime import timedelta
 
 import pytest
-
 import spendrows
-from conftest import require_binary
-from conftest import FIXTURES
+from conftest import FIXTURES, require_binary
 from helpers import by, exporter_for, samples, scrape, total, wait_for
 from spendrows import NOW, failure, insert, row
 
 from exporter.collect.refresher import Refresher
 from exporter.metrics.spec import OTHER
 
+
 def assert_matches_ledger(db, s: dict) -> None:
     truth = spendrows.ground_truth(db)
     requests = by(s, "litellm_db_requests_total", "requested_model")
     spend = by(s, "litellm_db_spend_usd_total", "requested_model")
     inputs = by(s, "litellm_db_input_tokens_total", "requested_model")
-    failures = {k: v for k, v in by({k: v for k, v in s.items() if dict(k[1]).get("status") == "failure"},
-                                    "litellm_db_requests_total", "requested_model").items()}
+    failures = {
+        k: v
+        for k, v in by(
+            {k: v for k, v in s.items() if dict(k[1]).get("status") == "failure"},
+            "litellm_db_requests_total",
+            "requested_model",
+        ).items()
+    }
     assert set(requests) == set(truth)
     for model, t in truth.items():
         assert requests[model] == t["requests"], model
@@ -37,13 +42,20 @@ def assert_matches_ledger(db, s: dict) -> None:
 
 def counter_lines(ref: Refresher) -> list[str]:
     """The exposition lines of every SpendLogs counter and histogram (what two exporters must agree on)."""
-    names = ("litellm_db_requests_total", "litellm_db_spend_usd_total", "litellm_db_input_tokens_total",
-             "litellm_db_output_tokens_total", "litellm_db_errors_total", "litellm_db_request_duration_seconds",
-             "litellm_db_time_to_first_token_seconds")
+    names = (
+        "litellm_db_requests_total",
+        "litellm_db_spend_usd_total",
+        "litellm_db_input_tokens_total",
+        "litellm_db_output_tokens_total",
+        "litellm_db_errors_total",
+        "litellm_db_request_duration_seconds",
+        "litellm_db_time_to_first_token_seconds",
+    )
     return [line for line in ref.snapshot.body.decode().splitlines() if line.startswith(names)]
 
 
 # -- the real LiteLLM fixture ------------------------------------------------------------------------
+
 
 def test_real_litellm_database_matches_its_ground_truth(fixture_db):
     truth = json.loads((FIXTURES / "litellm-real-A.truth.json").read_text())
@@ -54,24 +66,28 @@ def test_real_litellm_database_matches_its_ground_truth(fixture_db):
     assert total(s, "litellm_db_input_tokens_total") == truth["total"]["prompt_tokens"]
     assert total(s, "litellm_db_output_tokens_total") == truth["total"]["completion_tokens"]
     assert by(s, "litellm_db_errors_total", "error_class") == {
-        k: float(v) for k, v in truth["failures_by_normalized_error"].items()}
+        k: float(v) for k, v in truth["failures_by_normalized_error"].items()
+    }
     for group in truth["per_model_group"]:
         assert total(s, "litellm_db_requests_total", requested_model=group["model_group"]) == group["rows"]
         assert total(s, "litellm_db_spend_usd_total", requested_model=group["model_group"]) == pytest.approx(
-            group["spend"], abs=1e-9)
+            group["spend"], abs=1e-9
+        )
     for key in truth["per_key"]:
         alias = key["key_alias"] or key["key_name"] or "__unknown__"
         if key["in_verification_token"]:
             assert total(s, "litellm_db_requests_total", api_key_alias=alias) == key["spend_logs_rows"], alias
     for team in truth["per_team"]:
         alias = team.get("team_alias")
-        assert total(s, "litellm_db_team_spend_usd", team_alias=alias) == pytest.approx(team["team_spend"],
-                                                                                          abs=1e-9), alias
+        assert total(s, "litellm_db_team_spend_usd", team_alias=alias) == pytest.approx(team["team_spend"], abs=1e-9), (
+            alias
+        )
     # every row has a duration; the p50 from the histogram lands in the right bucket
     assert total(s, "litellm_db_request_duration_seconds_count") == 600
 
 
 # -- hand-made rows through every kind of change -------------------------------------------------------
+
 
 def test_incremental_late_duplicate_retention_restart(litellm_db):
     db = litellm_db
@@ -83,9 +99,19 @@ def test_incremental_late_duplicate_retention_restart(litellm_db):
     assert_matches_ledger(db, s)
 
     # new rows, and a late row behind the newest one but inside the overlap window
-    insert(db, [row(NOW - timedelta(seconds=30), model_group="m2", spend=1.5),
-                failure(NOW - timedelta(seconds=20), model_group="m2", normalized=None, code="503",
-                        cls="ServiceUnavailableError")])
+    insert(
+        db,
+        [
+            row(NOW - timedelta(seconds=30), model_group="m2", spend=1.5),
+            failure(
+                NOW - timedelta(seconds=20),
+                model_group="m2",
+                normalized=None,
+                code="503",
+                cls="ServiceUnavailableError",
+            ),
+        ],
+    )
     s = scrape(ref)
     insert(db, [row(NOW - timedelta(minutes=4), model_group="m1", spend=2.0)])  # late: behind the cursor
     s = scrape(ref)
@@ -113,12 +139,29 @@ def test_cold_start_aggregate_and_row_path_agree(litellm_db):
     for i in range(200):
         start = NOW - timedelta(hours=i * 0.2)
         if i % 7 == 0:
-            rows.append(failure(start, model_group=f"g{i % 4}", normalized=None if i % 2 else "400_INVALID_REQUEST",
-                                code="400", cls="BadRequestError", duration=0.05 * (i % 5)))
+            rows.append(
+                failure(
+                    start,
+                    model_group=f"g{i % 4}",
+                    normalized=None if i % 2 else "400_INVALID_REQUEST",
+                    code="400",
+                    cls="BadRequestError",
+                    duration=0.05 * (i % 5),
+                )
+            )
         else:
-            rows.append(row(start, model_group=f"g{i % 4}", model=f"m{i % 3}", spend=0.001 * i,
-                            duration=[0.05, 0.1, 0.25, 3, 61, 700][i % 6], ttft=0.1 if i % 3 == 0 else None,
-                            api_key=f"k{i % 5}", team_id=f"t{i % 2}"))
+            rows.append(
+                row(
+                    start,
+                    model_group=f"g{i % 4}",
+                    model=f"m{i % 3}",
+                    spend=0.001 * i,
+                    duration=[0.05, 0.1, 0.25, 3, 61, 700][i % 6],
+                    ttft=0.1 if i % 3 == 0 else None,
+                    api_key=f"k{i % 5}",
+                    team_id=f"t{i % 2}",
+                )
+            )
     insert(litellm_db, rows)
     aggregate = exporter_for(litellm_db, spend_logs__overlap="1m")  # nearly everything through the aggregate
     one_by_one = exporter_for(litellm_db, spend_logs__overlap="30d")  # everything through the row path
@@ -126,7 +169,7 @@ def test_cold_start_aggregate_and_row_path_agree(litellm_db):
     scrape(one_by_one)
     a, b = counter_lines(aggregate), counter_lines(one_by_one)
     assert a == b
-    assert any("le=\"0.05\"" in line for line in a)  # a value exactly on a bucket bound
+    assert any('le="0.05"' in line for line in a)  # a value exactly on a bucket bound
     assert_matches_ledger(litellm_db, scrape(aggregate))
 
 
@@ -181,31 +224,47 @@ def test_failed_refresh_changes_nothing(litellm_db):
 
 def test_status_fallback_and_error_derivation(litellm_db):
     """Rows older than the status column: metadata.status; rows without normalized_error: derived class."""
-    insert(litellm_db, [
-        failure(NOW - timedelta(minutes=3), normalized=None, code="400", cls="BadRequestError",
-                message="This model's maximum context length is 8192 tokens"),
-        failure(NOW - timedelta(minutes=3), normalized=None, code="", cls="Timeout", message="Request timed out"),
-        failure(NOW - timedelta(minutes=3), normalized="999_SOMETHING_NEW", code="999", cls="X"),
-    ])
+    insert(
+        litellm_db,
+        [
+            failure(
+                NOW - timedelta(minutes=3),
+                normalized=None,
+                code="400",
+                cls="BadRequestError",
+                message="This model's maximum context length is 8192 tokens",
+            ),
+            failure(NOW - timedelta(minutes=3), normalized=None, code="", cls="Timeout", message="Request timed out"),
+            failure(NOW - timedelta(minutes=3), normalized="999_SOMETHING_NEW", code="999", cls="X"),
+        ],
+    )
     litellm_db.execute("""UPDATE "LiteLLM_SpendLogs" SET status = NULL""")
     s = scrape(exporter_for(litellm_db))
     assert by(s, "litellm_db_errors_total", "error_class") == {
-        "400_CONTEXT_WINDOW_EXCEEDED": 1, "408_UPSTREAM_TIMEOUT": 1, "999_SOMETHING_NEW": 1}
+        "400_CONTEXT_WINDOW_EXCEEDED": 1,
+        "408_UPSTREAM_TIMEOUT": 1,
+        "999_SOMETHING_NEW": 1,
+    }
     assert total(s, "litellm_db_requests_total", status="failure") == 3
 
 
 def test_older_litellm_without_status_column(make_litellm_db):
     old = make_litellm_db(upto="20250425182129")
-    insert(old, [row(NOW - timedelta(days=2)), failure(NOW - timedelta(days=2)), row(NOW - timedelta(minutes=1))],
-           status_column=False)
+    insert(
+        old,
+        [row(NOW - timedelta(days=2)), failure(NOW - timedelta(days=2)), row(NOW - timedelta(minutes=1))],
+        status_column=False,
+    )
     s = scrape(exporter_for(old))
     assert total(s, "litellm_db_requests_total", status="failure") == 1
     assert total(s, "litellm_db_requests_total") == 3
 
 
 def test_cardinality_is_bounded_and_totals_stay_exact(litellm_db):
-    insert(litellm_db, [row(NOW - timedelta(hours=2, seconds=i), model_group=f"model-{i:03d}", spend=i / 1000)
-                        for i in range(60)])
+    insert(
+        litellm_db,
+        [row(NOW - timedelta(hours=2, seconds=i), model_group=f"model-{i:03d}", spend=i / 1000) for i in range(60)],
+    )
     ref = exporter_for(litellm_db, metrics__limits={"requested_model": 10})
     s = scrape(ref)
     values = by(s, "litellm_db_spend_usd_total", "requested_model")
@@ -230,10 +289,15 @@ HOSTILE = ['quote"d', "new\nline", "back\\slash", "ünïcødé ✓ 模型", "x" 
 
 def test_hostile_strings_give_valid_exposition(litellm_db, exporter_login):
     promtool = require_binary("promtool")
-    insert(litellm_db, [row(NOW - timedelta(minutes=2), model_group=h, model=h, team_id=h, api_key=h, user=h)
-                        for h in HOSTILE])
-    litellm_db.execute("""INSERT INTO "LiteLLM_VerificationToken" (token, key_alias, key_name, spend)
-                          VALUES (%s, %s, 'sk-...1', 1)""", (HOSTILE[0], HOSTILE[1]))
+    insert(
+        litellm_db,
+        [row(NOW - timedelta(minutes=2), model_group=h, model=h, team_id=h, api_key=h, user=h) for h in HOSTILE],
+    )
+    litellm_db.execute(
+        """INSERT INTO "LiteLLM_VerificationToken" (token, key_alias, key_name, spend)
+                          VALUES (%s, %s, 'sk-...1', 1)""",
+        (HOSTILE[0], HOSTILE[1]),
+    )
     ref = exporter_for(litellm_db)
     text = (scrape(ref), ref.snapshot.body.decode())[1]
     parsed = samples(text)
@@ -244,29 +308,43 @@ def test_hostile_strings_give_valid_exposition(litellm_db, exporter_login):
 
 
 def test_hostile_values_are_clamped_and_counted(litellm_db):
-    insert(litellm_db, [row(NOW - timedelta(minutes=2), spend=float("nan")),
-                        row(NOW - timedelta(minutes=2), spend=float("inf")),
-                        row(NOW - timedelta(minutes=2), spend=-3.0, prompt_tokens=-5),
-                        row(NOW - timedelta(minutes=2), duration=-2.0),
-                        row(NOW + timedelta(days=2), spend=1.0),
-                        row(NOW - timedelta(days=3), spend=float("nan")),
-                        row(NOW - timedelta(minutes=2), metadata=["not", "an", "object"], status="failure"),
-                        row(NOW - timedelta(minutes=2), metadata="a string", status="failure")])
+    insert(
+        litellm_db,
+        [
+            row(NOW - timedelta(minutes=2), spend=float("nan")),
+            row(NOW - timedelta(minutes=2), spend=float("inf")),
+            row(NOW - timedelta(minutes=2), spend=-3.0, prompt_tokens=-5),
+            row(NOW - timedelta(minutes=2), duration=-2.0),
+            row(NOW + timedelta(days=2), spend=1.0),
+            row(NOW - timedelta(days=3), spend=float("nan")),
+            row(NOW - timedelta(minutes=2), metadata=["not", "an", "object"], status="failure"),
+            row(NOW - timedelta(minutes=2), metadata="a string", status="failure"),
+        ],
+    )
     s = scrape(exporter_for(litellm_db))
     spend = total(s, "litellm_db_spend_usd_total")
-    assert math.isfinite(spend) and spend == pytest.approx(1.0 + 0.01 * 3)  # the future row, and three rows with a valid spend
+    assert math.isfinite(spend) and spend == pytest.approx(
+        1.0 + 0.01 * 3
+    )  # the future row, and three rows with a valid spend
     skipped = by(s, "litellm_db_rows_skipped_total", "reason")
-    assert skipped == {"nonfinite_spend": 3, "negative_spend": 1, "negative_tokens": 1, "negative_duration": 1,
-                       "future_start_time": 1}
+    assert skipped == {
+        "nonfinite_spend": 3,
+        "negative_spend": 1,
+        "negative_tokens": 1,
+        "negative_duration": 1,
+        "future_start_time": 1,
+    }
     assert total(s, "litellm_db_errors_total", error_class="UNCLASSIFIED") == 2
 
 
 # -- folding and replicas beyond the limits ------------------------------------------------------------
 
+
 def test_two_exporters_agree_beyond_the_limits(litellm_db):
     """Which values keep their own series is decided per day from the rows, not from when an exporter started:
     one started before twelve days of changing top spenders were written and one started after expose the
     same series and values (here 5 model groups kept of 20)."""
+
     def day_rows(days_ago: int) -> list[dict]:
         out = []
         for i in range(20):  # the ranking shifts every day
@@ -295,8 +373,9 @@ def test_a_new_top_spender_gets_its_own_series_from_the_ranking(litellm_db):
     """Five steady values fill the limit; a new value spending the most is counted under __other__ until the
     ranking (days d-8..d-2) sees it, then under its own series; totals stay exact."""
     limits = {"requested_model": 5}
-    steady = [row(NOW - timedelta(days=d, hours=1), model_group=f"s{i}", spend=1.0) for d in range(9, 2, -1)
-              for i in range(5)]
+    steady = [
+        row(NOW - timedelta(days=d, hours=1), model_group=f"s{i}", spend=1.0) for d in range(9, 2, -1) for i in range(5)
+    ]
     big = [row(NOW - timedelta(days=d, hours=1), model_group="big", spend=10.0) for d in (2, 1, 0)]
     insert(litellm_db, steady + big)
     s = scrape(exporter_for(litellm_db, metrics__limits=limits))
@@ -307,6 +386,7 @@ def test_a_new_top_spender_gets_its_own_series_from_the_ranking(litellm_db):
 
 
 # -- the census and PostgreSQL's insert counter -------------------------------------------------------
+
 
 def inserted(db) -> int:
     with db.connect() as conn:
@@ -352,9 +432,15 @@ def test_each_sql_statement_is_timed_and_its_failure_named(litellm_db):
     litellm_db.execute("INSERT INTO \"LiteLLM_TeamTable\" (team_id, team_alias) VALUES ('t1', 'a'), ('t2', 'b')")
     ref = exporter_for(litellm_db, database__lock_timeout="1s")
     s = scrape(ref)
-    for name in ("spend_logs_high_water", "spend_logs_next_start", "spend_logs_totals", "spend_logs_rows",
-                 "spend_logs_census",
-                 "team_names", "key_budgets"):
+    for name in (
+        "spend_logs_high_water",
+        "spend_logs_next_start",
+        "spend_logs_totals",
+        "spend_logs_rows",
+        "spend_logs_census",
+        "team_names",
+        "key_budgets",
+    ):
         assert s[("litellm_db_query_success", (("query", name),))] == 1.0, name
         assert s[("litellm_db_query_duration_seconds", (("query", name),))] > 0, name
     assert s[("litellm_db_rows_read_total", (("query", "team_names"),))] == 2
@@ -375,9 +461,15 @@ def test_each_sql_statement_is_timed_and_its_failure_named(litellm_db):
 def test_the_cold_start_gives_the_same_counters_whatever_spans_it_reads_the_history_in(litellm_db):
     """The history is aggregated span by span (adapted to statement_timeout); where the spans end changes no
     value and no folding decision."""
-    insert(litellm_db, [row(NOW - timedelta(days=d, hours=h), model_group=f"g{(d + h) % 7}", spend=0.1 * h + d,
-                            duration=0.05 * h) for d in range(20) for h in (0, 5, 13)]
-           + [failure(NOW - timedelta(days=d, hours=2), model_group=f"g{d % 3}") for d in range(20)])
+    insert(
+        litellm_db,
+        [
+            row(NOW - timedelta(days=d, hours=h), model_group=f"g{(d + h) % 7}", spend=0.1 * h + d, duration=0.05 * h)
+            for d in range(20)
+            for h in (0, 5, 13)
+        ]
+        + [failure(NOW - timedelta(days=d, hours=2), model_group=f"g{d % 3}") for d in range(20)],
+    )
     limits = {"requested_model": 4}
     one_span = exporter_for(litellm_db, metrics__limits=limits)
     one_span.sources[0]._history_days = 60.0
@@ -385,9 +477,13 @@ def test_the_cold_start_gives_the_same_counters_whatever_spans_it_reads_the_hist
     many_spans.sources[0]._history_days = 1 / 24
     scrape(one_span)
     scrape(many_spans)
+
     def spans(ref) -> float:  # one probe of the next start per span, and one that finds nothing
-        return samples(ref.snapshot.body.decode())[("litellm_db_rows_read_total",
-                                                    (("query", "spend_logs_next_start"),))] - 1
+        return (
+            samples(ref.snapshot.body.decode())[("litellm_db_rows_read_total", (("query", "spend_logs_next_start"),))]
+            - 1
+        )
+
     assert counter_lines(one_span) == counter_lines(many_spans)
     assert spans(one_span) == 1 and spans(many_spans) >= 5
     truth = spendrows.ground_truth(litellm_db)

@@ -11,29 +11,31 @@ import re
 import subprocess
 import time
 import urllib.parse
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 import yaml
-
 from conftest import drop_database, make_login, new_database, remove_logins, require_binary
 from helpers import Serve, http_get, run_cli, wait_for
 
-from exporter.access import grafana_sql
-from exporter.database import sqlfiles
-from exporter.metrics import spec
-from exporter.access.grafana_sql import MacroError, expand
-from exporter.local.postgres import free_port
-
 from dashboards import build, queries, style
+from exporter.access import grafana_sql
+from exporter.access.grafana_sql import MacroError, expand
+from exporter.database import sqlfiles
+from exporter.local.postgres import free_port
+from exporter.metrics import spec
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = sorted((ROOT / "deploy" / "prometheus" / "rules").glob("*.yaml"))
-UIDS = {"spend-overview": "litellm-db-spend-overview", "budgets": "litellm-db-budgets",
-        "errors-latency": "litellm-db-errors-latency", "spend-ledger": "litellm-db-spend-ledger"}
-NOW = datetime.now(timezone.utc)
+UIDS = {
+    "spend-overview": "litellm-db-spend-overview",
+    "budgets": "litellm-db-budgets",
+    "errors-latency": "litellm-db-errors-latency",
+    "spend-ledger": "litellm-db-spend-ledger",
+}
+NOW = datetime.now(UTC)
 
 
 def panels(dash: dict) -> list[dict]:
@@ -42,8 +44,13 @@ def panels(dash: dict) -> list[dict]:
 
 def targets(kind: str) -> list[tuple[str, str, dict]]:
     """(dashboard, panel title, target) for every target on a datasource kind (prometheus / postgresql)."""
-    return [(name, p["title"], t) for name, dash in build.dashboards().items() for p in panels(dash)
-            for t in p["targets"] if kind in t["datasource"]["type"]]
+    return [
+        (name, p["title"], t)
+        for name, dash in build.dashboards().items()
+        for p in panels(dash)
+        for t in p["targets"]
+        if kind in t["datasource"]["type"]
+    ]
 
 
 # Generated files and structure ---------------------------------------------------------------------------------
@@ -54,8 +61,9 @@ def test_regenerating_changes_nothing(tmp_path):
     for path in written:
         committed = build.GENERATED / path.name
         assert committed.exists(), f"run `python -m dashboards` and commit {committed}"
-        assert committed.read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), \
+        assert committed.read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), (
             f"run `python -m dashboards` and commit {committed.name}"
+        )
         assert json.dumps(json.loads(path.read_text()), sort_keys=True, indent=2) + "\n" == path.read_text()
     assert sorted(p.name for p in build.GENERATED.glob("*.json")) == sorted(p.name for p in written)
 
@@ -98,7 +106,7 @@ def test_dashboard_structure():
             assert p["targets"] and all(t["datasource"] == p["datasource"] for t in p["targets"]), where
             assert len({t["refId"] for t in p["targets"]}) == len(p["targets"]), where
             pos = p["gridPos"]
-            assert 0 <= pos["x"] and pos["x"] + pos["w"] <= 24, where
+            assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24, where
             mine = {(x, y) for x in range(pos["x"], pos["x"] + pos["w"]) for y in range(pos["y"], pos["y"] + pos["h"])}
             assert not cells & mine, f"{where} overlaps another panel"
             cells |= mine
@@ -110,15 +118,20 @@ def test_dashboard_structure():
 
 
 def metric_names(expr: str) -> set[str]:
-    return set(re.findall(r"\b(litellm_[a-z0-9_]+)", expr)) | \
-        {m for m in re.findall(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{", expr) if m not in ("by", "on", "without")}
+    return set(re.findall(r"\b(litellm_[a-z0-9_]+)", expr)) | {
+        m for m in re.findall(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{", expr) if m not in ("by", "on", "without")
+    }
 
 
 @pytest.mark.nodb
 def test_every_metric_a_dashboard_or_rule_names_is_declared():
     exprs = [t["expr"] for _, _, t in targets("prometheus")]
-    exprs += [v["query"] for d in build.dashboards().values() for v in d["templating"]["list"]
-              if v["type"] == "query" and v["datasource"]["type"] == "prometheus"]
+    exprs += [
+        v["query"]
+        for d in build.dashboards().values()
+        for v in d["templating"]["list"]
+        if v["type"] == "query" and v["datasource"]["type"] == "prometheus"
+    ]
     exprs += [r["expr"] for path in RULES for g in yaml.safe_load(path.read_text())["groups"] for r in g["rules"]]
     assert len(exprs) > 60
     used = set().union(*(metric_names(e) for e in exprs))
@@ -137,14 +150,19 @@ def test_every_query_collapses_exporter_replicas_before_aggregating():
     spend, request or budget series sits directly in `queries.dedup` (max without (instance, pod)), so no sum,
     topk or quantile counts a replica twice. Only exporter health (per replica on purpose) is exempt."""
     exprs = [(f"{d} / {title}", t["expr"]) for d, title, t in targets("prometheus")]
-    exprs += [(r["alert"], r["expr"]) for path in RULES if path.stem != "exporter"
-              for g in yaml.safe_load(path.read_text())["groups"] for r in g["rules"]]
+    exprs += [
+        (r["alert"], r["expr"])
+        for path in RULES
+        if path.stem != "exporter"
+        for g in yaml.safe_load(path.read_text())["groups"]
+        for r in g["rules"]
+    ]
     checked = 0
     for where, expr in exprs:
         for m in re.finditer(r"\b([a-z_:][a-z0-9_:]*)\{", expr):
             if m.group(1) in HEALTH:
                 continue
-            assert COLLAPSED.search(expr[:m.start()]), f"{where}: {m.group(1)} is not collapsed over replicas: {expr}"
+            assert COLLAPSED.search(expr[: m.start()]), f"{where}: {m.group(1)} is not collapsed over replicas: {expr}"
             checked += 1
         assert not re.search(r"\b(by|on) \([^)]*\b(instance|pod)\b", expr), f"{where} keeps replicas apart: {expr}"
     assert checked > 100
@@ -159,10 +177,13 @@ def steps(panel: dict) -> list:
 def test_threshold_lines_are_the_alert_configs():
     """The panels' orange/red lines and the budget burn window are where the alerts fire (config.yaml)."""
     from dashboards import thresholds
+
     cfg = thresholds.load()
     by_title = {(name, p["title"]): p for name, dash in build.dashboards().items() for p in panels(dash)}
     budget = [p for (_, title), p in by_title.items() if re.search(r"budget use|Most used", title)]
-    assert len(budget) == 7 and all(steps(p)[1:] == [cfg.budget.warning_ratio, cfg.budget.critical_ratio] for p in budget)
+    assert len(budget) == 7 and all(
+        steps(p)[1:] == [cfg.budget.warning_ratio, cfg.budget.critical_ratio] for p in budget
+    )
     errors = [p for (_, title), p in by_title.items() if title.startswith("Error rate")]
     assert errors and all(steps(p)[-1] == cfg.errors.ratio for p in errors)
     assert steps(by_title["spend-overview", "Ingest lag"])[-1] == cfg.exporter.ingest_lag_seconds
@@ -174,7 +195,9 @@ def test_threshold_lines_are_the_alert_configs():
 def test_an_installed_package_carries_the_thresholds():
     """Outside a checkout the dashboards read the wheel's copy of config.yaml (pyproject force-include)."""
     import tomllib
+
     from dashboards import thresholds
+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     force = project["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
     assert force["deploy/prometheus/config.yaml"] == f"dashboards/{thresholds.PACKAGED_CONFIG.name}"
@@ -185,17 +208,23 @@ def test_an_installed_package_carries_the_thresholds():
 # Grafana's macros --------------------------------------------------------------------------------------------
 @pytest.mark.nodb
 def test_macros_expand_as_grafana_does():
-    start = datetime(2018, 4, 12, 18, 0, tzinfo=timezone.utc)
+    start = datetime(2018, 4, 12, 18, 0, tzinfo=UTC)
     end = start + timedelta(minutes=5)
-    x = lambda text, interval=60, **v: expand(text, start, end, interval, v)  # noqa: E731
+    x = lambda text, interval=60, **v: expand(text, start, end, interval, v)
     assert x("select $__time(time_column)") == 'select time_column AS "time"'
-    assert x("WHERE $__timeFilter(time_column)") == \
-        "WHERE time_column BETWEEN '2018-04-12T18:00:00Z' AND '2018-04-12T18:05:00Z'"
+    assert (
+        x("WHERE $__timeFilter(time_column)")
+        == "WHERE time_column BETWEEN '2018-04-12T18:00:00Z' AND '2018-04-12T18:05:00Z'"
+    )
     assert x("select $__timeFrom(), $__timeTo()") == "select '2018-04-12T18:00:00Z', '2018-04-12T18:05:00Z'"
-    assert x("SELECT $__timeGroup(time_column,'5m'), value") == \
-        'SELECT floor(extract(epoch from time_column)/300)*300 AS "time", value'  # pre-5.3 compatibility
-    assert x("SELECT $__timeGroup(time_column,'5m') as time") == \
-        "SELECT floor(extract(epoch from time_column)/300)*300 as time"
+    assert (
+        x("SELECT $__timeGroup(time_column,'5m'), value")
+        == 'SELECT floor(extract(epoch from time_column)/300)*300 AS "time", value'
+    )  # pre-5.3 compatibility
+    assert (
+        x("SELECT $__timeGroup(time_column,'5m') as time")
+        == "SELECT floor(extract(epoch from time_column)/300)*300 as time"
+    )
     assert x("$__timeGroupAlias(time_column , '5m')") == 'floor(extract(epoch from time_column)/300)*300 AS "time"'
     assert x("$__timeGroup(c, '14d')") == "floor(extract(epoch from c)/1.2096e+06)*1.2096e+06"
     assert x("$__timeGroup(c, 20ms)") == "floor(extract(epoch from c)/0.02)*0.02"
@@ -216,7 +245,7 @@ def test_macros_expand_as_grafana_does():
 @pytest.mark.nodb
 def test_variables_are_quoted_as_grafana_does():
     start, end = NOW - timedelta(hours=1), NOW
-    x = lambda text, **v: expand(text, start, end, 60, v)  # noqa: E731
+    x = lambda text, **v: expand(text, start, end, 60, v)
     assert x("m IN ($model)", model=["gpt-4o", "o'brien"]) == "m IN ('gpt-4o','o''brien')"  # multi / All
     assert x("m IN (${model})", model=["a"]) == "m IN ('a')"
     assert x("m = '$one'", one="it's") == "m = 'it''s'"  # single-value variables are not quoted
@@ -302,8 +331,9 @@ def variable_values(conn) -> dict[str, list[str]]:
 def sql_panels() -> list[tuple[dict, str, str]]:
     """(panel, target format, SQL file name) of every SQL target."""
     by_body = {style.sql_text(n.removeprefix("grafana/")): n for n in sql_names()}
-    return [(p, t["format"], by_body[t["rawSql"]]) for p in panels(build.dashboards()["spend-ledger"])
-            for t in p["targets"]]
+    return [
+        (p, t["format"], by_body[t["rawSql"]]) for p in panels(build.dashboards()["spend-ledger"]) for t in p["targets"]
+    ]
 
 
 @pytest.mark.parametrize("hours", [6, 24 * 30], ids=["detail-6h", "rollup-30d"])
@@ -312,8 +342,7 @@ def test_every_sql_panel_runs_as_the_grafana_role(grafana_conn, hours):
     assert {"", "gpt-4o"} <= set(values["model"]) and "" in values["team"]
     for panel, fmt, name in sql_panels():
         text = grafana_sql.body(sqlfiles.text(name))
-        cur = grafana_conn.execute(expand(text, NOW - timedelta(hours=hours), NOW, 60 if hours < 24 else 3600,
-                                          values))
+        cur = grafana_conn.execute(expand(text, NOW - timedelta(hours=hours), NOW, 60 if hours < 24 else 3600, values))
         rows = cur.fetchall()
         columns = [d.name for d in cur.description]
         assert columns == output_columns(name), (panel["title"], name)
@@ -328,11 +357,13 @@ def test_sql_variables_filter(grafana_conn):
     values = variable_values(grafana_conn)
     text = grafana_sql.body(sqlfiles.text("grafana/spend_by_model"))
     for hours in (6, 24 * 30):
-        rows = grafana_conn.execute(expand(text, NOW - timedelta(hours=hours), NOW, 60,
-                                           {**values, "model": ["gpt-4o"]})).fetchall()
+        rows = grafana_conn.execute(
+            expand(text, NOW - timedelta(hours=hours), NOW, 60, {**values, "model": ["gpt-4o"]})
+        ).fetchall()
         assert rows and {r[0] for r in rows} == {"gpt-4o"}
-    rows = grafana_conn.execute(expand(grafana_sql.body(sqlfiles.text("grafana/key_budgets")), NOW, NOW, 60,
-                                       {**values, "team": [""]})).fetchall()
+    rows = grafana_conn.execute(
+        expand(grafana_sql.body(sqlfiles.text("grafana/key_budgets")), NOW, NOW, 60, {**values, "team": [""]})
+    ).fetchall()
     assert rows and {r[1] for r in rows} == {"(no team)"}
 
 
@@ -354,8 +385,9 @@ def test_detail_tables_use_the_start_time_index(grafana_conn):
         assert any(n.get("Index Name", "").startswith("LiteLLM_SpendLogs_startTime") for n in nodes), name
 
 
-@pytest.mark.parametrize("name", ["spend_over_time", "tokens_over_time", "spend_by_model", "spend_by_key",
-                                  "spend_by_team"])
+@pytest.mark.parametrize(
+    "name", ["spend_over_time", "tokens_over_time", "spend_by_model", "spend_by_key", "spend_by_team"]
+)
 def test_long_ranges_read_the_daily_rollup_and_short_ones_spend_logs(grafana_conn, name):
     text = sqlfiles.text(f"grafana/{name}")
 
@@ -363,6 +395,7 @@ def test_long_ranges_read_the_daily_rollup_and_short_ones_spend_logs(grafana_con
         found = [n["Actual Loops"] for n in nodes if n.get("Relation Name") == table]
         assert found, (name, table)
         return sum(found)
+
     month = plan(grafana_conn, text, 24 * 30, analyze=True)
     assert loops(month, "LiteLLM_SpendLogs") == 0 and loops(month, "LiteLLM_DailyTeamSpend") > 0, name
     hours = plan(grafana_conn, text, 6, analyze=True)
@@ -379,18 +412,29 @@ class Prometheus:
         self.appended_at = 0.0  # set by the fixture: when new requests started landing in the ledger
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        config = {"global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
-                  "rule_files": [str(p) for p in rule_files],
-                  "scrape_configs": [{"job_name": "litellm-spend-exporter",
-                                      "static_configs": [{"targets": targets}]}]}
+        config = {
+            "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(p) for p in rule_files],
+            "scrape_configs": [{"job_name": "litellm-spend-exporter", "static_configs": [{"targets": targets}]}],
+        }
         (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
         self.log = (workdir / "prometheus.log").open("w")
         self.proc = subprocess.Popen(
-            [binary, f"--config.file={workdir / 'prometheus.yml'}", f"--storage.tsdb.path={workdir / 'data'}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for(lambda: self.proc.poll() is None and http_get(self.base + "/-/ready", timeout=2)[0] == 200,
-                 timeout=30, what="prometheus /-/ready")
+            [
+                binary,
+                f"--config.file={workdir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--log.level=warn",
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(
+            lambda: self.proc.poll() is None and http_get(self.base + "/-/ready", timeout=2)[0] == 200,
+            timeout=30,
+            what="prometheus /-/ready",
+        )
 
     def api(self, path: str, **params) -> dict:
         status, body, _ = http_get(f"{self.base}/api/v1/{path}?{urllib.parse.urlencode(params)}")
@@ -433,8 +477,9 @@ def prometheus(ledger, tmp_path_factory):
             stack.push(srv)
         for srv in replicas:
             srv.__enter__()
-        prom = Prometheus(binary, tmp_path_factory.mktemp("prometheus"),
-                          [f"127.0.0.1:{srv.port}" for srv in replicas], RULES)
+        prom = Prometheus(
+            binary, tmp_path_factory.mktemp("prometheus"), [f"127.0.0.1:{srv.port}" for srv in replicas], RULES
+        )
         try:
             prom.wait(f"count(count_over_time(litellm_db_up[1m]) >= {HISTORY}) == {REPLICAS}")
             before = max(float(r["value"][1]) for r in prom.query("litellm_db_spend_logs_rows_counted"))
@@ -448,8 +493,13 @@ def prometheus(ledger, tmp_path_factory):
             prom.stop()
 
 
-VARIABLES = {"job": "job", "instance": "instance", "model": "requested_model", "key_alias": "api_key_alias",
-             "team": "team_alias"}  # Prometheus variable -> the label it selects
+VARIABLES = {
+    "job": "job",
+    "instance": "instance",
+    "model": "requested_model",
+    "key_alias": "api_key_alias",
+    "team": "team_alias",
+}  # Prometheus variable -> the label it selects
 
 
 def grafana_regex(value: str) -> str:
@@ -495,7 +545,7 @@ def test_every_promql_panel_returns_data(prometheus):
 
 def busiest(prom: Prometheus, label: str) -> str:
     """The value of `label` with the most requests (so that most panels have data with it selected)."""
-    (top,) = prom.query(f"topk(1, sum by ({label}) (litellm_db_requests_total{{{label}!=\"\"}}))")
+    (top,) = prom.query(f'topk(1, sum by ({label}) (litellm_db_requests_total{{{label}!=""}}))')
     return top["metric"][label]
 
 
@@ -539,6 +589,7 @@ def test_alert_rules_evaluate_on_real_metrics(prometheus):
         groups = prometheus.api("rules")["groups"]
         rules = [r for g in groups for r in g["rules"]]
         return groups if all(not r["lastEvaluation"].startswith("0001") for r in rules) else None
+
     groups = wait_for(evaluated, timeout=10, what="every rule evaluated")
     assert {g["file"] for g in groups} == {str(p) for p in RULES}
     rules = [r for g in groups for r in g["rules"]]
@@ -567,12 +618,16 @@ def test_replicas_are_counted_once(prometheus):
         return substitute(text.replace("$__rate_interval", window).replace("$__range", window))
 
     assert len(prometheus.query("count by (instance) (litellm_db_spend_usd_total)", at)) == REPLICAS
-    panels = {"spend per hour by model": queries.SPEND_PER_HOUR_BY_MODEL, "spend in range": queries.SPEND_IN_RANGE,
-              "requests per second by model": queries.REQUESTS_PER_SECOND_BY_MODEL,
-              "error ratio": queries.ERROR_RATIO, "key budget spend": queries.KEY_BUDGET["spend"],
-              "team budget used": queries.TEAM_BUDGET["used"],
-              "p95 latency by model": queries.latency_quantile(0.95, "requested_model"),
-              "top keys by spend": queries.TOP_KEYS_BY_SPEND}
+    panels = {
+        "spend per hour by model": queries.SPEND_PER_HOUR_BY_MODEL,
+        "spend in range": queries.SPEND_IN_RANGE,
+        "requests per second by model": queries.REQUESTS_PER_SECOND_BY_MODEL,
+        "error ratio": queries.ERROR_RATIO,
+        "key budget spend": queries.KEY_BUDGET["spend"],
+        "team budget used": queries.TEAM_BUDGET["used"],
+        "p95 latency by model": queries.latency_quantile(0.95, "requested_model"),
+        "top keys by spend": queries.TOP_KEYS_BY_SPEND,
+    }
     for name, text in panels.items():
         both, one = _values(prometheus, expr(text), at), _values(prometheus, expr(text, first), at)
         assert both and both.keys() == one.keys(), (name, both, one)
@@ -595,6 +650,7 @@ def test_budget_tables_list_only_entities_with_a_limit(prometheus):
 
     def label_sets(expr: str) -> set[tuple]:
         return {tuple(sorted(r["metric"].items())) for r in prometheus.query(substitute(expr), at)}
+
     for entity, exprs in (("key", queries.KEY_BUDGET), ("team", queries.TEAM_BUDGET), ("user", queries.USER_BUDGET)):
         limited = label_sets(exprs["limit"])
         everyone = label_sets(exprs["spend"].split(" and ")[0])  # the spend gauge alone: with and without a limit

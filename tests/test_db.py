@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from exporter.database import connection, sqlfiles
 from exporter.config import DatabaseConfig
+from exporter.database import connection, sqlfiles
 from exporter.errors import ConfigError, DatabaseError
 
 
@@ -14,12 +14,15 @@ def engine_for(url: str, **cfg) -> sa.engine.Engine:
     return connection.create_engine(DatabaseConfig(**cfg), connection.normalize_url(url))
 
 
-@pytest.mark.parametrize("statement", [
-    'INSERT INTO "LiteLLM_BudgetTable" (budget_id, created_by, updated_by) VALUES (\'x\', \'a\', \'b\')',
-    'UPDATE "LiteLLM_VerificationToken" SET spend = 0',
-    'DELETE FROM "LiteLLM_SpendLogs"',
-    "CREATE TABLE exporter_was_here (id int)",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO \"LiteLLM_BudgetTable\" (budget_id, created_by, updated_by) VALUES ('x', 'a', 'b')",
+        'UPDATE "LiteLLM_VerificationToken" SET spend = 0',
+        'DELETE FROM "LiteLLM_SpendLogs"',
+        "CREATE TABLE exporter_was_here (id int)",
+    ],
+)
 def test_writes_fail_even_for_a_superuser(litellm_db, statement):
     """The session itself is read-only: even a role that could write cannot through this engine."""
     engine = engine_for(litellm_db.url)
@@ -36,11 +39,14 @@ def test_writes_fail_even_for_a_superuser(litellm_db, statement):
 def test_session_settings(litellm_db):
     engine = engine_for(litellm_db.url, statement_timeout="1500ms", lock_timeout="3s", schema="public")
     with connection.snapshot(engine) as conn:
-        row = conn.execute(sa.text(
-            "SELECT current_setting('default_transaction_read_only') AS ro, "
-            "current_setting('transaction_read_only') AS tro, current_setting('statement_timeout') AS st, "
-            "current_setting('lock_timeout') AS lt, current_setting('application_name') AS app, "
-            "current_setting('transaction_isolation') AS iso")).one()
+        row = conn.execute(
+            sa.text(
+                "SELECT current_setting('default_transaction_read_only') AS ro, "
+                "current_setting('transaction_read_only') AS tro, current_setting('statement_timeout') AS st, "
+                "current_setting('lock_timeout') AS lt, current_setting('application_name') AS app, "
+                "current_setting('transaction_isolation') AS iso"
+            )
+        ).one()
     engine.dispose()
     assert row.ro == "on" and row.tro == "on"
     assert row.st == "1500ms" and row.lt == "3s"
@@ -63,7 +69,7 @@ def test_search_path_follows_schema_setting(litellm_db):
     litellm_db.execute('CREATE TABLE "we""ird"."LiteLLM_VerificationToken" (token text)')
     engine = engine_for(litellm_db.url, schema='we"ird')
     with connection.snapshot(engine) as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM \"LiteLLM_VerificationToken\"")).scalar() == 0
+        assert conn.execute(sa.text('SELECT count(*) FROM "LiteLLM_VerificationToken"')).scalar() == 0
         assert conn.execute(sa.text("SHOW search_path")).scalar() == '"we""ird"'
     engine.dispose()
 
@@ -110,27 +116,35 @@ def test_litellm_style_urls_use_psycopg3():
 
 
 def test_prisma_only_arguments_are_dropped():
-    url = connection.normalize_url("postgresql://u:p@h/d?schema=litellm&connection_limit=10&pool_timeout=60&pgbouncer=true"
-                           "&socket_timeout=5&statement_cache_size=0&sslaccept=accept_invalid_certs"
-                           "&connect_timeout=3&sslmode=require&application_name=x")
+    url = connection.normalize_url(
+        "postgresql://u:p@h/d?schema=litellm&connection_limit=10&pool_timeout=60&pgbouncer=true"
+        "&socket_timeout=5&statement_cache_size=0&sslaccept=accept_invalid_certs"
+        "&connect_timeout=3&sslmode=require&application_name=x"
+    )
     assert dict(url.query) == {"connect_timeout": "3", "sslmode": "require", "application_name": "x"}
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("postgresql://u@h/d?sslaccept=strict", "sslaccept= is a Prisma argument.*sslmode=verify-full"),
-    ("postgresql://u@h/d?sslidentity=client.p12&sslpassword=x", "sslidentity= is a Prisma argument.*sslkey="),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("postgresql://u@h/d?sslaccept=strict", "sslaccept= is a Prisma argument.*sslmode=verify-full"),
+        ("postgresql://u@h/d?sslidentity=client.p12&sslpassword=x", "sslidentity= is a Prisma argument.*sslkey="),
+    ],
+)
 def test_prisma_tls_arguments_are_refused_not_weakened(raw, expected):
     with pytest.raises(ConfigError, match=expected):
         connection.normalize_url(raw)
 
 
-@pytest.mark.parametrize("text,secret", [
-    ("postgresql://user:hunter2@host/db", "hunter2"),
-    ("postgresql+psycopg://u:p%40ss@h:5432/x?sslmode=require", "p%40ss"),
-    ("host=h password=hunter2 user=u", "hunter2"),
-    ("password='a b c' host=h", "a b c"),
-])
+@pytest.mark.parametrize(
+    "text,secret",
+    [
+        ("postgresql://user:hunter2@host/db", "hunter2"),
+        ("postgresql+psycopg://u:p%40ss@h:5432/x?sslmode=require", "p%40ss"),
+        ("host=h password=hunter2 user=u", "hunter2"),
+        ("password='a b c' host=h", "a b c"),
+    ],
+)
 def test_redact(text, secret):
     assert secret not in connection.redact(text)
 

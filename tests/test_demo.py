@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from helpers import SCRIPT, clean_env, http_get, run_cli, samples, wait_for
 from test_cli import one_line_error
 
@@ -35,16 +34,33 @@ def test_demo_once_prints_a_scrape_and_removes_its_data():
 
 def test_demo_runs_with_live_traffic_until_interrupted():
     before = leftovers()
-    proc = subprocess.Popen([SCRIPT, "demo", "--rows", "3000", "--web.listen-address", "127.0.0.1:0",
-                             "--refresh.interval", "1s", "--traffic", "50"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env())
+    proc = subprocess.Popen(
+        [
+            SCRIPT,
+            "demo",
+            "--rows",
+            "3000",
+            "--web.listen-address",
+            "127.0.0.1:0",
+            "--refresh.interval",
+            "1s",
+            "--traffic",
+            "50",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
     lines: list[str] = []
     try:
+
         def url():
             line = proc.stderr.readline()
             lines.append(line)
             m = re.search(r"metrics:\s+(http://\S+)", line)
             return m.group(1) if m else None
+
         metrics = wait_for(url, timeout=240, what="the demo's metrics URL")
         counted = lambda: samples(http_get(metrics)[1].decode())[("litellm_db_spend_logs_rows_counted", ())]
         first = counted()
@@ -69,20 +85,24 @@ def test_demo_keep_leaves_the_data_directory():
         assert f"kept {next(iter(kept))}" in proc.stderr
     finally:
         import shutil
+
         for path in kept:
             shutil.rmtree(path, ignore_errors=True)
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["--rows", "-5"], "--rows must be 0 or more (got -5)"),
-    (["--days", "0"], "--days must be more than 0"),
-    (["--days", "nan"], "--days must be more than 0"),
-    (["--days", "1e9"], "at most 3650"),
-    (["--traffic", "-1"], "--traffic must be a finite number"),
-    (["--traffic", "inf"], "--traffic must be a finite number"),
-    (["--postgres", "bogus"], "--postgres: unknown PostgreSQL kind 'bogus'"),
-    (["--postgres", "debian-x"], "--postgres: unknown PostgreSQL kind 'debian-x'"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["--rows", "-5"], "--rows must be 0 or more (got -5)"),
+        (["--days", "0"], "--days must be more than 0"),
+        (["--days", "nan"], "--days must be more than 0"),
+        (["--days", "1e9"], "at most 3650"),
+        (["--traffic", "-1"], "--traffic must be a finite number"),
+        (["--traffic", "inf"], "--traffic must be a finite number"),
+        (["--postgres", "bogus"], "--postgres: unknown PostgreSQL kind 'bogus'"),
+        (["--postgres", "debian-x"], "--postgres: unknown PostgreSQL kind 'debian-x'"),
+    ],
+)
 def test_demo_bad_options_exit_2_before_starting_anything(args, expected):
     before = leftovers()
     proc = run_cli("demo", "--once", *args, timeout=60)
@@ -119,14 +139,28 @@ def test_serve_dump_of_a_real_litellm_database():
         require("the real LiteLLM fixture", f"{FIXTURES} is missing")
     truth = json.loads((FIXTURES / "litellm-real-A.truth.json").read_text())
     for name in ("litellm-real-A.dump", "litellm-real-A.sql.gz"):
-        proc = subprocess.Popen([SCRIPT, "serve", "--dump", str(FIXTURES / name), "--web.listen-address",
-                                 "127.0.0.1:0", "--refresh.interval", "2s"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=clean_env(DATABASE_URL="postgresql://ignored@127.0.0.1:1/x"))
+        proc = subprocess.Popen(
+            [
+                SCRIPT,
+                "serve",
+                "--dump",
+                str(FIXTURES / name),
+                "--web.listen-address",
+                "127.0.0.1:0",
+                "--refresh.interval",
+                "2s",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=clean_env(DATABASE_URL="postgresql://ignored@127.0.0.1:1/x"),
+        )
         try:
-            def url():
+
+            def url(proc=proc):
                 m = re.search(r"removed on exit\): (http://\S+)", proc.stderr.readline())
                 return m.group(1) if m else None
+
             metrics = wait_for(url, timeout=120, what="serve --dump to start")
             s = samples(http_get(metrics)[1].decode())
             assert s[("litellm_db_up", ())] == 1

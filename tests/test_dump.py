@@ -10,19 +10,35 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, Database, drop_database, new_database, restore
-from exporter.local import dump
 from helpers import run_cli
+
+from exporter.local import dump
 
 MARKS = ("shell", "gpipe", "opipe", "copyprog", "backtick", "serverprog", "matview", "admin")
 
 
 def _dump(db: Database, out: Path, *args: str) -> Path:
     pg = db.pg
-    subprocess.run([pg.tool("pg_dump"), "-h", str(pg.socketdir), "-p", str(pg.port), "-U", "postgres",
-                    "--no-owner", "--no-privileges", *args, "-f", str(out), db.name], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            pg.tool("pg_dump"),
+            "-h",
+            str(pg.socketdir),
+            "-p",
+            str(pg.port),
+            "-U",
+            "postgres",
+            "--no-owner",
+            "--no-privileges",
+            *args,
+            "-f",
+            str(out),
+            db.name,
+        ],
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
@@ -63,14 +79,16 @@ def hostile(pg_server, tmp_path_factory):
     finally:
         drop_database(db)
     # server-side statements first, so no refused meta-command leaves text in psql's query buffer before them
-    payload = (f"COPY (SELECT 1) TO PROGRAM 'touch {marks}/serverprog';\n"
-               "SELECT pg_catalog.pg_read_file('/etc/hostname');\n"
-               f"\\! touch {marks}/shell\n"
-               f"SELECT 1 \\g |touch {marks}/gpipe\n"
-               f"\\o |touch {marks}/opipe\n"
-               f"\\copy (SELECT 1) TO PROGRAM 'touch {marks}/copyprog'\n"
-               f"\\set x `touch {marks}/backtick`\n"
-               ";\n").encode()  # ends the `SELECT 1` the refused \\g left in the buffer
+    payload = (
+        f"COPY (SELECT 1) TO PROGRAM 'touch {marks}/serverprog';\n"
+        "SELECT pg_catalog.pg_read_file('/etc/hostname');\n"
+        f"\\! touch {marks}/shell\n"
+        f"SELECT 1 \\g |touch {marks}/gpipe\n"
+        f"\\o |touch {marks}/opipe\n"
+        f"\\copy (SELECT 1) TO PROGRAM 'touch {marks}/copyprog'\n"
+        f"\\set x `touch {marks}/backtick`\n"
+        ";\n"
+    ).encode()  # ends the `SELECT 1` the refused \\g left in the buffer
     # after the dump's SET lines, where a statement boundary is certain
     at = plain.index(b"SET row_security = off;\n") + len(b"SET row_security = off;\n")
     plain = plain[:at] + payload + plain[at:]
@@ -89,8 +107,9 @@ def _reader_count(r: dump.Restored) -> int:
     from exporter.database import connection as dbmod
 
     url = dbmod.normalize_url(r.reader_url)
-    with psycopg.connect(host=url.host, port=url.port, user=url.username, password=url.password,
-                         dbname=url.database) as c:
+    with psycopg.connect(
+        host=url.host, port=url.port, user=url.username, password=url.password, dbname=url.database
+    ) as c:
         return c.execute('SELECT count(*) FROM "LiteLLM_SpendLogs"').fetchone()[0]
 
 
@@ -100,8 +119,9 @@ def test_a_hostile_dump_runs_none_of_its_code(hostile, fmt, pg_server, capsys):
     r = dump.restore(files[fmt], postgres=str(pg_server.bindir))
     try:
         assert _reader_count(r) == 600  # the data arrived, read through the read-only reader
-        owner = r.pg.psql(dump.DBNAME, "-At", "-c", "SELECT tableowner FROM pg_tables "
-                          "WHERE tablename = 'LiteLLM_SpendLogs'").stdout.strip()
+        owner = r.pg.psql(
+            dump.DBNAME, "-At", "-c", "SELECT tableowner FROM pg_tables WHERE tablename = 'LiteLLM_SpendLogs'"
+        ).stdout.strip()
         assert owner == dump.RESTORE_ROLE
     finally:
         r.pg.cleanup()
@@ -130,7 +150,7 @@ def test_audit_of_a_hostile_dump_reports_what_it_refused(hostile):
 
 def _cut(src: Path, out: Path, fraction: float) -> Path:
     data = src.read_bytes()
-    out.write_bytes(data[:int(len(data) * fraction)])
+    out.write_bytes(data[: int(len(data) * fraction)])
     return out
 
 
@@ -157,8 +177,8 @@ def test_a_tar_cut_anywhere_is_incomplete(hostile, tmp_path):
     dump._check_tar(whole, gz=True)
     cut, cut_gz = tmp_path / "cut.tar", tmp_path / "cut.tar.gz"
     for i in range(1, 41):
-        cut.write_bytes(data[:len(data) * i // 41])
-        cut_gz.write_bytes(packed[:len(packed) * i // 41])
+        cut.write_bytes(data[: len(data) * i // 41])
+        cut_gz.write_bytes(packed[: len(packed) * i // 41])
         for path, gz in ((cut, False), (cut_gz, True)):
             with pytest.raises(dump.DumpError, match="incomplete"):
                 dump._check_tar(path, gz=gz)
@@ -178,8 +198,11 @@ def test_a_truncated_dump_fails_through_the_cli(hostile, tmp_path):
     files, _ = hostile
     cut = _cut(files["plain.gz"], tmp_path / "cut.sql.gz", 0.98)
     for command in ("audit", "serve"):
-        res = run_cli(command, "--dump", str(cut), "--web.listen-address", "127.0.0.1:0", timeout=300) \
-            if command == "serve" else run_cli(command, "--dump", str(cut), timeout=300)
+        res = (
+            run_cli(command, "--dump", str(cut), "--web.listen-address", "127.0.0.1:0", timeout=300)
+            if command == "serve"
+            else run_cli(command, "--dump", str(cut), timeout=300)
+        )
         assert res.returncode == 1, (command, res.stdout, res.stderr)
         lines = [x for x in res.stderr.splitlines() if x.strip()]
         assert len(lines) == 1 and "incomplete" in lines[0], (command, res.stderr)

@@ -23,14 +23,20 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import require, require_binary
 
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "deploy" / "helm" / "litellm-spend-exporter"
 CRDS = Path(__file__).resolve().parent / "crds"
-SCENARIOS = ["defaults", "everything-on", "cnpg-managed-roles", "eso", "external-secret", "replicas-2",
-             "readme-minimal"]
+SCENARIOS = [
+    "defaults",
+    "everything-on",
+    "cnpg-managed-roles",
+    "eso",
+    "external-secret",
+    "replicas-2",
+    "readme-minimal",
+]
 KUBE_VERSIONS = ["1.29", "1.30", "1.31", "1.32", "1.33"]
 CRD_GROUPS = ("monitoring.coreos.com", "external-secrets.io", "postgresql.cnpg.io")
 RELEASE, NAMESPACE = "lse", "litellm"
@@ -53,6 +59,7 @@ def _needs_helm():
 
 # -- rendering helpers -------------------------------------------------------------------------------------
 
+
 def scenario(name: str) -> dict:
     return yaml.safe_load((CHART / "ci" / f"{name}-values.yaml").read_text()) or {}
 
@@ -63,18 +70,20 @@ def merged(*layers: dict) -> dict:
         for k, v in b.items():
             out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
         return out
+
     return functools.reduce(merge, layers, {})
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _chart():
     return helm.Chart.load(str(CHART))
 
 
 @functools.lru_cache(maxsize=64)
 def _render(values_json: str, upgrade: bool) -> tuple[tuple[str, str], ...]:
-    out = _chart().render(json.loads(values_json), name=RELEASE, namespace=NAMESPACE, is_install=not upgrade,
-                          is_upgrade=upgrade)
+    out = _chart().render(
+        json.loads(values_json), name=RELEASE, namespace=NAMESPACE, is_install=not upgrade, is_upgrade=upgrade
+    )
     return tuple(sorted(out.items()))
 
 
@@ -84,8 +93,13 @@ def render(values: dict, upgrade: bool = False) -> dict[str, str]:
 
 
 def documents(values: dict) -> list[dict]:
-    return [d for path, text in render(values).items() if not path.endswith("NOTES.txt")
-            for d in yaml.safe_load_all(text) if d]
+    return [
+        d
+        for path, text in render(values).items()
+        if not path.endswith("NOTES.txt")
+        for d in yaml.safe_load_all(text)
+        if d
+    ]
 
 
 def notes(values: dict) -> str:
@@ -119,6 +133,7 @@ def env_of(container: dict) -> dict[str, object]:
 
 
 # -- every scenario: lint, schemas, security --------------------------------------------------------------
+
 
 @nodb
 def test_the_ci_scenarios_are_the_documented_ones():
@@ -166,6 +181,7 @@ def _list_map_keys(validator, keys, instance, schema):
         key = tuple(item.get(k) for k in keys) if isinstance(item, dict) else (item,)
         if key in seen:
             import jsonschema
+
             yield jsonschema.ValidationError(f"duplicate entry for key {dict(zip(keys, key))}")
         seen.add(key)
 
@@ -175,8 +191,9 @@ def validate_crd(doc: dict) -> None:
 
     validator = jsonschema.validators.extend(jsonschema.Draft7Validator, {"x-kubernetes-list-map-keys": _list_map_keys})
     errors = sorted(validator(crd_schema(doc["apiVersion"], doc["kind"])).iter_errors(doc), key=lambda e: list(e.path))
-    assert not errors, [f"{doc['kind']}/{doc['metadata']['name']} at {'.'.join(map(str, e.path))}: {e.message}"
-                        for e in errors]
+    assert not errors, [
+        f"{doc['kind']}/{doc['metadata']['name']} at {'.'.join(map(str, e.path))}: {e.message}" for e in errors
+    ]
 
 
 @nodb
@@ -204,8 +221,9 @@ def test_the_vendored_crd_schemas_reject_what_the_api_server_would():
 def test_the_vendored_prometheusrule_schema_rejects_what_upstream_does_for_the_fields_the_chart_emits():
     rule = one(documents(merged(MINIMAL, {"prometheusRule": {"enabled": True}})), "PrometheusRule")
     validate_crd(rule)
-    emitted = {k for g in rule["spec"]["groups"] for r in g["rules"] for k in r} | \
-        {k for g in rule["spec"]["groups"] for k in g}
+    emitted = {k for g in rule["spec"]["groups"] for r in g["rules"] for k in r} | {
+        k for g in rule["spec"]["groups"] for k in g
+    }
     assert emitted == {"name", "rules", "alert", "expr", "for", "labels", "annotations"}
 
     def rejected(change, match: str) -> None:
@@ -229,8 +247,9 @@ def test_the_vendored_prometheusrule_schema_rejects_what_upstream_does_for_the_f
 def test_every_scenario_renders_every_kind_it_enables():
     kinds = {name: sorted({d["kind"] for d in documents(scenario(name))}) for name in SCENARIOS}
     assert kinds["defaults"] == ["ConfigMap", "Deployment", "Pod", "Service", "ServiceAccount"]
-    assert {"ServiceMonitor", "PrometheusRule", "NetworkPolicy", "PodDisruptionBudget", "Job", "Secret"} <= \
-        set(kinds["everything-on"])
+    assert {"ServiceMonitor", "PrometheusRule", "NetworkPolicy", "PodDisruptionBudget", "Job", "Secret"} <= set(
+        kinds["everything-on"]
+    )
     assert len([d for d in documents(scenario("eso")) if d["kind"] == "ExternalSecret"]) == 4
     assert "ExternalSecret" in kinds["external-secret"]
     assert "PodDisruptionBudget" in kinds["replicas-2"]
@@ -266,6 +285,7 @@ def test_the_job_and_the_test_pod_are_checked_too():
 
 
 # -- the exporter Deployment -------------------------------------------------------------------------------
+
 
 def deployment(values: dict) -> dict:
     return one(documents(values), "Deployment")
@@ -317,8 +337,13 @@ def test_the_rendered_config_file_is_valid_for_the_exporter_and_holds_no_url(nam
 def test_without_the_grafana_login_no_role_job_or_example_mentions_it(tmp_path):
     from exporter import config
 
-    values = merged(MINIMAL, {"roles": {"grafana": {"enabled": False}},
-                              "rolesJob": {"enabled": True, "setPasswords": True, "adminSecret": {"name": "a"}}})
+    values = merged(
+        MINIMAL,
+        {
+            "roles": {"grafana": {"enabled": False}},
+            "rolesJob": {"enabled": True, "setPasswords": True, "adminSecret": {"name": "a"}},
+        },
+    )
     docs = documents(values)
     path = tmp_path / "roles.yaml"
     path.write_text(one(docs, "ConfigMap", f"{FULLNAME}-roles")["data"]["roles.yaml"])
@@ -346,12 +371,25 @@ def test_the_schema_config_section_matches_the_exporter_config_model():
 @pytest.mark.parametrize("instances, service", [(1, "litellm-pg-rw"), (2, "litellm-pg-ro"), (3, "litellm-pg-ro")])
 def test_database_host_follows_the_cnpg_replicas(instances, service):
     env = env_of(exporter_container(merged(MINIMAL, {"cnpg": {"instances": instances}})))
-    assert env["LITELLM_EXPORTER_DATABASE_URL"] == \
-        f"postgresql://{service}.{NAMESPACE}.svc:5432/litellm?sslmode=require"
-    job = one(documents(merged(MINIMAL, {"cnpg": {"instances": instances}, "rolesJob": {
-        "enabled": True, "adminSecret": {"name": "litellm-pg-superuser"}}})), "Job")
-    assert env_of(job["spec"]["template"]["spec"]["containers"][0])["LITELLM_EXPORTER_ADMIN_URL"] == \
-        f"postgresql://litellm-pg-rw.{NAMESPACE}.svc:5432/litellm?sslmode=require"  # grants go to the primary
+    assert (
+        env["LITELLM_EXPORTER_DATABASE_URL"] == f"postgresql://{service}.{NAMESPACE}.svc:5432/litellm?sslmode=require"
+    )
+    job = one(
+        documents(
+            merged(
+                MINIMAL,
+                {
+                    "cnpg": {"instances": instances},
+                    "rolesJob": {"enabled": True, "adminSecret": {"name": "litellm-pg-superuser"}},
+                },
+            )
+        ),
+        "Job",
+    )
+    assert (
+        env_of(job["spec"]["template"]["spec"]["containers"][0])["LITELLM_EXPORTER_ADMIN_URL"]
+        == f"postgresql://litellm-pg-rw.{NAMESPACE}.svc:5432/litellm?sslmode=require"
+    )  # grants go to the primary
 
 
 @nodb
@@ -362,11 +400,15 @@ def test_credentials_come_only_from_the_existing_secret():
     assert "databases.svc" in env["LITELLM_EXPORTER_DATABASE_URL"]
     url_secret = {"name": "litellm-db", "urlKey": "DATABASE_URL"}
     url_mode = env_of(exporter_container({"database": {"existingSecret": url_secret}}))
-    assert url_mode == {"LITELLM_EXPORTER_DATABASE_URL": {"secretKeyRef": {"name": "litellm-db",
-                                                                           "key": "DATABASE_URL"}}}
+    assert url_mode == {
+        "LITELLM_EXPORTER_DATABASE_URL": {"secretKeyRef": {"name": "litellm-db", "key": "DATABASE_URL"}}
+    }
     for values in (MINIMAL, scenario("everything-on")):
-        assert not [d for d in documents(values) if d["kind"] == "Secret" and "password" in json.dumps(d).lower()
-                    and "$__env{" not in json.dumps(d)]
+        assert not [
+            d
+            for d in documents(values)
+            if d["kind"] == "Secret" and "password" in json.dumps(d).lower() and "$__env{" not in json.dumps(d)
+        ]
 
 
 @nodb
@@ -389,8 +431,9 @@ def test_service_keeps_not_ready_pods_so_prometheus_sees_db_down():
 
 @nodb
 def test_servicemonitor_names_the_job_like_the_shipped_rules_select_it():
-    sm = one(documents(merged(MINIMAL, {"serviceMonitor": {"enabled": True, "namespace": "monitoring"}})),
-             "ServiceMonitor")
+    sm = one(
+        documents(merged(MINIMAL, {"serviceMonitor": {"enabled": True, "namespace": "monitoring"}})), "ServiceMonitor"
+    )
     assert sm["spec"]["jobLabel"] == "app.kubernetes.io/name"
     svc = one(documents(MINIMAL), "Service")
     shipped_selector = yaml.safe_load((CHART / "files" / "thresholds.yaml").read_text())["thresholds"]["selector"]
@@ -476,34 +519,43 @@ def test_chart_thresholds_equal_what_the_alert_generator_writes_for_the_same_con
         config[section].update(values)
     config["selector"] = 'job="lse-litellm-spend-exporter"'
     want = [g for _, g in sorted(generator.groups(thresholds.RulesConfig.model_validate(config)).items())]
-    got = rule_groups(merged(RULES_ON, {"prometheusRule": {"thresholds": OVERRIDES,
-                                                           "selector": 'job="lse-litellm-spend-exporter"'}}))
+    got = rule_groups(
+        merged(RULES_ON, {"prometheusRule": {"thresholds": OVERRIDES, "selector": 'job="lse-litellm-spend-exporter"'}})
+    )
     assert got == want
 
 
 @nodb
-@pytest.mark.parametrize("thresholds, message", [
-    ({"budget": {"warning_percent": 70}},
-     'unknown threshold "budget.warning_percent"; known thresholds: budget.burn_window'),
-    ({"budget": {"warning_ratio": "high"}}, "prometheusRule.thresholds.budget.warning_ratio must be a number"),
-    ({"errors": {"window": 600}}, "prometheusRule.thresholds.errors.window must be a Prometheus duration"),
-])
+@pytest.mark.parametrize(
+    "thresholds, message",
+    [
+        (
+            {"budget": {"warning_percent": 70}},
+            'unknown threshold "budget.warning_percent"; known thresholds: budget.burn_window',
+        ),
+        ({"budget": {"warning_ratio": "high"}}, "prometheusRule.thresholds.budget.warning_ratio must be a number"),
+        ({"errors": {"window": 600}}, "prometheusRule.thresholds.errors.window must be a Prometheus duration"),
+    ],
+)
 def test_bad_thresholds_fail_with_the_known_names(thresholds, message):
     assert message in render_error(merged(RULES_ON, {"prometheusRule": {"thresholds": thresholds}}))
 
 
 @nodb
 def test_additional_rule_labels_never_replace_a_rules_own_labels():
-    rules = alerts(merged(RULES_ON, {"prometheusRule": {"additionalRuleLabels": {"team": "platform",
-                                                                                 "severity": "page"}}}))
+    rules = alerts(
+        merged(RULES_ON, {"prometheusRule": {"additionalRuleLabels": {"team": "platform", "severity": "page"}}})
+    )
     assert all(r["labels"]["team"] == "platform" for r in rules)
     assert {r["labels"]["severity"] for r in rules} <= {"info", "warning", "critical"}
 
 
 # -- files copied into the chart ---------------------------------------------------------------------------
 
-COPIES = [(ROOT / "dashboards" / "generated", "*.json", CHART / "files" / "dashboards"),
-          (ROOT / "deploy" / "prometheus" / "rules", "*.yaml", CHART / "files" / "rules")]
+COPIES = [
+    (ROOT / "dashboards" / "generated", "*.json", CHART / "files" / "dashboards"),
+    (ROOT / "deploy" / "prometheus" / "rules", "*.yaml", CHART / "files" / "rules"),
+]
 
 
 @nodb
@@ -519,16 +571,23 @@ def test_chart_copies_equal_their_sources_byte_for_byte(source, pattern, copy_di
 
 @nodb
 def test_sync_script_reports_nothing_out_of_date():
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "sync-chart-files"), "--check"],
-                            capture_output=True, text=True, env={**os.environ, "SYNC_CHART_FILES_NO_REEXEC": "1"})
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "sync-chart-files"), "--check"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SYNC_CHART_FILES_NO_REEXEC": "1"},
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @nodb
 def test_dashboard_configmaps_hold_the_committed_json_byte_for_byte():
     values = merged(MINIMAL, {"grafana": {"dashboards": {"enabled": True, "namespace": "monitoring"}}})
-    maps = [d for d in documents(values) if d["kind"] == "ConfigMap"
-            and d["metadata"]["labels"].get("app.kubernetes.io/component") == "dashboards"]
+    maps = [
+        d
+        for d in documents(values)
+        if d["kind"] == "ConfigMap" and d["metadata"]["labels"].get("app.kubernetes.io/component") == "dashboards"
+    ]
     generated = sorted((ROOT / "dashboards" / "generated").glob("*.json"))
     assert generated and len(maps) == len(generated)
     by_key = {k: v for m in maps for k, v in m["data"].items()}
@@ -565,8 +624,15 @@ def test_datasource_env_mode_is_a_labelled_secret_without_the_password():
 
 @nodb
 def test_datasource_external_secret_mode_lets_eso_render_the_labelled_secret():
-    values = merged(DATASOURCE, {"externalSecrets": {
-        "secretStoreRef": {"name": "gsm"}, "grafanaRole": {"remoteRef": {"key": "litellm-grafana-ro-password"}}}})
+    values = merged(
+        DATASOURCE,
+        {
+            "externalSecrets": {
+                "secretStoreRef": {"name": "gsm"},
+                "grafanaRole": {"remoteRef": {"key": "litellm-grafana-ro-password"}},
+            }
+        },
+    )
     docs = documents(values)
     assert not [d for d in docs if d["kind"] == "Secret"]
     es = one(docs, "ExternalSecret", f"{FULLNAME}-datasource")
@@ -590,6 +656,7 @@ def test_datasource_plain_password_needs_explicit_consent():
 
 # -- the roles Job and ExternalSecrets ---------------------------------------------------------------------
 
+
 @nodb
 def test_roles_job_is_a_pre_install_hook_after_its_configmap():
     docs = documents(scenario("cnpg-managed-roles"))
@@ -611,8 +678,9 @@ def test_roles_job_is_a_pre_install_hook_after_its_configmap():
 @nodb
 def test_roles_job_sets_passwords_from_the_login_secrets_when_asked():
     env = env_of(one(documents(scenario("everything-on")), "Job")["spec"]["template"]["spec"]["containers"][0])
-    assert env["LITELLM_EXPORTER_ROLE_PASSWORD"] == {"secretKeyRef": {"name": "litellm-spend-exporter-db",
-                                                                      "key": "password"}}
+    assert env["LITELLM_EXPORTER_ROLE_PASSWORD"] == {
+        "secretKeyRef": {"name": "litellm-spend-exporter-db", "key": "password"}
+    }
     assert env["LITELLM_GRAFANA_ROLE_PASSWORD"] == {"secretKeyRef": {"name": "litellm-grafana-db", "key": "password"}}
 
 
@@ -623,7 +691,7 @@ AFTER_INSTALL = {"post-install", "post-upgrade", "test", "test-success"}
 def hook_of(doc: dict) -> tuple[set[str], int, set[str]]:
     """(events, weight, delete policies) of a rendered object; no events for an ordinary resource."""
     ann = doc["metadata"].get("annotations") or {}
-    split = lambda key: {v.strip() for v in ann.get(key, "").split(",") if v.strip()}  # noqa: E731
+    split = lambda key: {v.strip() for v in ann.get(key, "").split(",") if v.strip()}
     return split("helm.sh/hook"), int(ann.get("helm.sh/hook-weight", "0")), split("helm.sh/hook-delete-policy")
 
 
@@ -634,8 +702,9 @@ def pod_references(spec: dict) -> set[tuple[str, str]]:
     for v in spec.get("volumes", []):
         sources = [v, *v.get("projected", {}).get("sources", [])]
         refs |= {("ConfigMap", src["configMap"]["name"]) for src in sources if "configMap" in src}
-        refs |= {("Secret", src["secret"].get("secretName") or src["secret"]["name"]) for src in sources
-                 if "secret" in src}
+        refs |= {
+            ("Secret", src["secret"].get("secretName") or src["secret"]["name"]) for src in sources if "secret" in src
+        }
     for c in spec["containers"] + spec.get("initContainers", []):
         for e in c.get("env", []):
             ref = e.get("valueFrom", {})
@@ -668,8 +737,10 @@ def hook_dependency_problems(docs: list[dict]) -> list[str]:
             if obj is None:
                 continue  # not the chart's: it must exist beforehand, whatever the order
             obj_events, obj_weight, _ = hook_of(obj)
-            where = f"{d['kind']}/{d['metadata']['name']} ({','.join(sorted(events))}, weight {weight}) needs " \
-                    f"{kind} {name} from {obj['kind']}/{obj['metadata']['name']}"
+            where = (
+                f"{d['kind']}/{d['metadata']['name']} ({','.join(sorted(events))}, weight {weight}) needs "
+                f"{kind} {name} from {obj['kind']}/{obj['metadata']['name']}"
+            )
             if not obj_events:
                 if not events <= AFTER_INSTALL:
                     problems.append(f"{where}, an ordinary resource, created only after the hook ran")
@@ -679,10 +750,12 @@ def hook_dependency_problems(docs: list[dict]) -> list[str]:
 
 
 HOOK_CASES = {f"scenario {name}": scenario(name) for name in SCENARIOS}
-HOOK_CASES["roles Job, chart's ServiceAccount"] = merged(MINIMAL, {"rolesJob": {"enabled": True,
-                                                                               "adminSecret": {"name": "admin"}}})
-HOOK_CASES["roles Job, existing ServiceAccount"] = merged(HOOK_CASES["roles Job, chart's ServiceAccount"], {
-    "serviceAccount": {"create": False, "name": "existing"}})
+HOOK_CASES["roles Job, chart's ServiceAccount"] = merged(
+    MINIMAL, {"rolesJob": {"enabled": True, "adminSecret": {"name": "admin"}}}
+)
+HOOK_CASES["roles Job, existing ServiceAccount"] = merged(
+    HOOK_CASES["roles Job, chart's ServiceAccount"], {"serviceAccount": {"create": False, "name": "existing"}}
+)
 
 
 @nodb
@@ -700,11 +773,13 @@ def test_the_hook_dependency_check_catches_the_chart_service_account_and_a_late_
     job["spec"]["template"]["spec"]["serviceAccountName"] = FULLNAME  # the chart's ordinary ServiceAccount
     assert hook_dependency_problems(docs) == [
         f"Job/{FULLNAME}-roles (pre-install,pre-upgrade, weight 0) needs ServiceAccount {FULLNAME} from "
-        f"ServiceAccount/{FULLNAME}, an ordinary resource, created only after the hook ran"]
+        f"ServiceAccount/{FULLNAME}, an ordinary resource, created only after the hook ran"
+    ]
     job["spec"]["template"]["spec"]["serviceAccountName"] = f"{FULLNAME}-roles"
     one(docs, "ConfigMap", f"{FULLNAME}-roles")["metadata"]["annotations"]["helm.sh/hook-weight"] = "0"
     assert [p.split(" from ")[1] for p in hook_dependency_problems(docs)] == [
-        f"ConfigMap/{FULLNAME}-roles, a hook of pre-install,pre-upgrade at weight 0"]
+        f"ConfigMap/{FULLNAME}-roles, a hook of pre-install,pre-upgrade at weight 0"
+    ]
     test_pod = one(docs, "Pod")
     test_pod["spec"]["volumes"].append({"name": "x", "configMap": {"name": f"{FULLNAME}-roles"}})
     assert any(p.startswith(f"Pod/{FULLNAME}-test-metrics") for p in hook_dependency_problems(docs))
@@ -725,8 +800,10 @@ def test_the_roles_job_runs_as_its_own_hook_service_account_removed_with_its_con
     existing = documents(HOOK_CASES["roles Job, existing ServiceAccount"])
     assert not [d for d in existing if d["kind"] == "ServiceAccount"]
     assert {w: s["serviceAccountName"] for w, s in pod_specs(existing)} == {
-        f"Deployment/{FULLNAME}": "existing", f"Job/{FULLNAME}-roles": "existing",
-        f"Pod/{FULLNAME}-test-metrics": "existing"}
+        f"Deployment/{FULLNAME}": "existing",
+        f"Job/{FULLNAME}-roles": "existing",
+        f"Pod/{FULLNAME}-test-metrics": "existing",
+    }
 
 
 @nodb
@@ -748,8 +825,9 @@ def test_external_secrets_the_job_reads_exist_before_it():
 def test_external_secret_url_mode_writes_the_url_key():
     es = one(documents(scenario("external-secret")), "ExternalSecret", "litellm-spend-exporter-url")
     assert es["apiVersion"] == "external-secrets.io/v1beta1"
-    assert es["spec"]["data"] == [{"secretKey": "DATABASE_URL",
-                                   "remoteRef": {"key": "litellm/exporter", "property": "database_url"}}]
+    assert es["spec"]["data"] == [
+        {"secretKey": "DATABASE_URL", "remoteRef": {"key": "litellm/exporter", "property": "database_url"}}
+    ]
     assert "template" not in es["spec"]["target"]
 
 
@@ -758,17 +836,26 @@ def test_cnpg_managed_roles_example_is_printed_and_valid():
     text = notes(scenario("cnpg-managed-roles"))
     block = text.split("  spec:\n", 1)[1].split("\n\n", 1)[0]
     roles = yaml.safe_load("spec:\n" + block)["spec"]["managed"]["roles"]
-    validate_crd({"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "litellm-pg"},
-                  "spec": {"managed": {"roles": roles}}})
+    validate_crd(
+        {
+            "apiVersion": "postgresql.cnpg.io/v1",
+            "kind": "Cluster",
+            "metadata": {"name": "litellm-pg"},
+            "spec": {"managed": {"roles": roles}},
+        }
+    )
     assert [(r["name"], r["passwordSecret"]["name"]) for r in roles] == [
-        ("litellm_spend_exporter", "litellm-spend-exporter-db"), ("litellm_grafana", "litellm-grafana-db")]
+        ("litellm_spend_exporter", "litellm-spend-exporter-db"),
+        ("litellm_grafana", "litellm-grafana-db"),
+    ]
     example = yaml.safe_load((CHART / "examples" / "cnpg-cluster.yaml").read_text())
     validate_crd(example)
-    strip = lambda rs: [{k: v for k, v in r.items() if k != "comment"} for r in rs]  # noqa: E731
+    strip = lambda rs: [{k: v for k, v in r.items() if k != "comment"} for r in rs]
     assert strip(example["spec"]["managed"]["roles"]) == roles  # the example and the notes agree
 
 
 # -- NetworkPolicy, NOTES ----------------------------------------------------------------------------------
+
 
 @nodb
 def test_network_policy_allows_only_prometheus_in_and_postgres_and_dns_out():
@@ -780,8 +867,10 @@ def test_network_policy_allows_only_prometheus_in_and_postgres_and_dns_out():
     assert ingress["from"][1]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "test"
     pg, dns = np["egress"]
     assert pg["ports"] == [{"port": 5432, "protocol": "TCP"}]
-    assert pg["to"][0] == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "databases"}},
-                           "podSelector": {"matchLabels": {"cnpg.io/cluster": "litellm-pg"}}}
+    assert pg["to"][0] == {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "databases"}},
+        "podSelector": {"matchLabels": {"cnpg.io/cluster": "litellm-pg"}},
+    }
     assert {p["port"] for p in dns["ports"]} == {53}
 
 
@@ -789,10 +878,13 @@ NP_ON = merged(MINIMAL, {"networkPolicy": {"enabled": True}})
 
 
 @nodb
-@pytest.mark.parametrize("database, named", [
-    ({"host": "pg.example.internal"}, "the database is database.host pg.example.internal"),
-    ({"existingSecret": {"urlKey": "DATABASE_URL"}}, "the database is the URL in database.existingSecret.urlKey"),
-])
+@pytest.mark.parametrize(
+    "database, named",
+    [
+        ({"host": "pg.example.internal"}, "the database is database.host pg.example.internal"),
+        ({"existingSecret": {"urlKey": "DATABASE_URL"}}, "the database is the URL in database.existingSecret.urlKey"),
+    ],
+)
 def test_network_policy_refuses_to_guess_the_database_pods_of_a_non_cnpg_database(database, named):
     values = merged(NP_ON, {"database": database})
     message = render_error(values)
@@ -825,7 +917,7 @@ def test_notes_tell_the_next_step():
 def readme_minimal_install() -> tuple[str, str]:
     """The README's minimal values block and the shell block after it (Install on Kubernetes)."""
     text = (ROOT / "README.md").read_text()
-    rest = text[text.index("A minimal values file for a CNPG Cluster"):]
+    rest = text[text.index("A minimal values file for a CNPG Cluster") :]
     values = rest.split("```yaml\n", 1)[1].split("```", 1)[0]
     shell = rest.split("```sh\n", 1)[1].split("```", 1)[0]
     return values, shell
@@ -844,13 +936,19 @@ def test_the_readme_minimal_values_are_the_tested_ci_file():
 def test_the_readme_and_the_notes_tell_the_user_to_create_every_managed_roles_secret():
     text = notes(scenario("readme-minimal"))
     block = text.split("  spec:\n", 1)[1].split("\n\n", 1)[0]
-    managed = {r["passwordSecret"]["name"]: r["name"]
-               for r in yaml.safe_load("spec:\n" + block)["spec"]["managed"]["roles"]}
+    managed = {
+        r["passwordSecret"]["name"]: r["name"] for r in yaml.safe_load("spec:\n" + block)["spec"]["managed"]["roles"]
+    }
     assert managed == {"litellm-spend-exporter-db": "litellm_spend_exporter", "litellm-grafana-db": "litellm_grafana"}
     _, shell = readme_minimal_install()
     for source in (shell.replace("\\\n", " "), text.replace("\\\n", " ")):
-        created = dict(re.findall(r"create secret generic (\S+) --type=kubernetes.io/basic-auth\s+"
-                                  r"--from-literal=username=(\S+)", source))
+        created = dict(
+            re.findall(
+                r"create secret generic (\S+) --type=kubernetes.io/basic-auth\s+"
+                r"--from-literal=username=(\S+)",
+                source,
+            )
+        )
         assert created == managed
     assert "set roles.grafana.enabled=false instead of providing litellm-grafana-db" in text
     assert "roles: {grafana: {enabled: false}}" in (ROOT / "README.md").read_text()
@@ -862,32 +960,52 @@ def test_the_readme_and_the_notes_tell_the_user_to_create_every_managed_roles_se
 
 # -- bad values fail with a message ------------------------------------------------------------------------
 
+
 @nodb
-@pytest.mark.parametrize("values, message", [
-    ({}, "database.existingSecret.name is required: the Secret with the exporter's database login"),
-    (merged(MINIMAL, {"rolesJob": {"enabled": True}}),
-     "rolesJob.adminSecret.name is required: the Secret with the admin connection"),
-    (merged(MINIMAL, {"externalSecrets": {"database": {"enabled": True, "remoteRef": {"key": "k"}}}}),
-     "externalSecrets.secretStoreRef.name is required"),
-    (merged(MINIMAL, {"externalSecrets": {"secretStoreRef": {"name": "gsm"}, "database": {"enabled": True}}}),
-     "externalSecrets.database.remoteRef.key is required"),
-    (merged(MINIMAL, {"database": {"existingSecret": {"urlKey": "uri"}},
-                      "rolesJob": {"enabled": True, "setPasswords": True, "adminSecret": {"name": "a"}}}),
-     "rolesJob.setPasswords reads the exporter's password"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({}, "database.existingSecret.name is required: the Secret with the exporter's database login"),
+        (
+            merged(MINIMAL, {"rolesJob": {"enabled": True}}),
+            "rolesJob.adminSecret.name is required: the Secret with the admin connection",
+        ),
+        (
+            merged(MINIMAL, {"externalSecrets": {"database": {"enabled": True, "remoteRef": {"key": "k"}}}}),
+            "externalSecrets.secretStoreRef.name is required",
+        ),
+        (
+            merged(MINIMAL, {"externalSecrets": {"secretStoreRef": {"name": "gsm"}, "database": {"enabled": True}}}),
+            "externalSecrets.database.remoteRef.key is required",
+        ),
+        (
+            merged(
+                MINIMAL,
+                {
+                    "database": {"existingSecret": {"urlKey": "uri"}},
+                    "rolesJob": {"enabled": True, "setPasswords": True, "adminSecret": {"name": "a"}},
+                },
+            ),
+            "rolesJob.setPasswords reads the exporter's password",
+        ),
+    ],
+)
 def test_missing_or_inconsistent_values_fail_with_a_clear_message(values, message):
     assert message in render_error(values)
 
 
 @nodb
-@pytest.mark.parametrize("values, message", [
-    (merged(MINIMAL, {"replicaCount": -1}), "replicaCount"),
-    (merged(MINIMAL, {"replicaCount": -1}), "minimum"),
-    (merged(MINIMAL, {"replicas": 2}), "replicas"),
-    (merged(MINIMAL, {"config": {"database": {"url": "postgresql://u:p@h/db"}}}), "url"),
-    (merged(MINIMAL, {"serviceMonitor": {"enabeld": True}}), "enabeld"),
-    (merged(MINIMAL, {"grafana": {"datasource": {"passwordFrom": "plain"}}}), "passwordFrom"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        (merged(MINIMAL, {"replicaCount": -1}), "replicaCount"),
+        (merged(MINIMAL, {"replicaCount": -1}), "minimum"),
+        (merged(MINIMAL, {"replicas": 2}), "replicas"),
+        (merged(MINIMAL, {"config": {"database": {"url": "postgresql://u:p@h/db"}}}), "url"),
+        (merged(MINIMAL, {"serviceMonitor": {"enabeld": True}}), "enabeld"),
+        (merged(MINIMAL, {"grafana": {"datasource": {"passwordFrom": "plain"}}}), "passwordFrom"),
+    ],
+)
 def test_values_outside_the_schema_fail_naming_the_key(values, message):
     with pytest.raises(helm.HelmValuesError) as info:
         _chart().validate_schema(values)
@@ -897,10 +1015,11 @@ def test_values_outside_the_schema_fail_naming_the_key(values, message):
 
 # -- the helm test pod -------------------------------------------------------------------------------------
 
+
 class _Metrics(BaseHTTPRequestHandler):
     body = b""
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         self.send_response(200)
         self.send_header("Content-Length", str(len(self.body)))
         self.end_headers()
@@ -939,10 +1058,11 @@ def test_helm_test_pod_passes_only_on_db_up_1(body, rc):
 
 # -- the image ---------------------------------------------------------------------------------------------
 
+
 def dockerfile_stages() -> list[list[str]]:
     lines = (ROOT / "Dockerfile").read_text().replace("\\\n", " ").splitlines()
     stages: list[list[str]] = []
-    for line in (l.strip() for l in lines):
+    for line in (raw.strip() for raw in lines):
         if line.startswith("FROM "):
             stages.append([])
         if stages and line and not line.startswith("#"):
@@ -955,7 +1075,7 @@ def test_dockerfile_is_multi_stage_non_root_and_has_no_build_tools_in_the_final_
     text = (ROOT / "Dockerfile").read_text()
     assert "ARG PYTHON_IMAGE=python:3.11-slim" in text
     build, final = dockerfile_stages()
-    assert any("pip wheel --no-deps --wheel-dir /dist ." in l for l in build)
+    assert any("pip wheel --no-deps --wheel-dir /dist ." in line for line in build)
     final_text = "\n".join(final)
     assert "python -m venv --without-pip /opt/venv" in final_text
     assert "python -m pip --python /opt/venv/bin/python install --only-binary=:all: /dist/*.whl" in final_text
@@ -972,20 +1092,28 @@ def test_wheel_installs_into_a_fresh_venv_like_the_dockerfile_and_runs(tmp_path)
     """The Dockerfile's two steps, here: pip wheel --no-deps; venv --without-pip + pip --python install."""
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     dist = tmp_path / "dist"
-    subprocess.run([*pip, "wheel", "--no-deps", "--wheel-dir", str(dist), str(ROOT)], check=True, timeout=300,
-                   capture_output=True)
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--wheel-dir", str(dist), str(ROOT)], check=True, timeout=300, capture_output=True
+    )
     (wheel,) = dist.glob("litellm_spend_exporter-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "exporter/sql/spend_logs_rows.sql" in names and "exporter/sql/key_budgets.sql" in names
     repo_sql = {str(p.relative_to(ROOT)).replace("sql/", "exporter/sql/", 1) for p in (ROOT / "sql").rglob("*.sql")}
     assert repo_sql <= set(names), sorted(repo_sql - set(names))
     assert {"exporter/sql/grants/exporter.json", "exporter/sql/grants/grafana.json"} <= set(names)
-    assert any(n.startswith("exporter/access/migrations/versions/") for n in names) and "exporter/access/migrations/env.py" in names
+    assert (
+        any(n.startswith("exporter/access/migrations/versions/") for n in names)
+        and "exporter/access/migrations/env.py" in names
+    )
     assert "dashboards/__init__.py" in names, "the dashboards package is not in the wheel (pyproject packages)"
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    subprocess.run([*pip, "--python", str(venv / "bin" / "python"), "install", "--only-binary=:all:", str(wheel)],
-                   check=True, timeout=600, capture_output=True)
+    subprocess.run(
+        [*pip, "--python", str(venv / "bin" / "python"), "install", "--only-binary=:all:", str(wheel)],
+        check=True,
+        timeout=600,
+        capture_output=True,
+    )
     assert not (venv / "bin" / "pip").exists()
     exe = str(venv / "bin" / "litellm-spend-exporter")
     for args in (["--help"], ["serve", "--help"], ["roles", "--help"]):
@@ -995,6 +1123,7 @@ def test_wheel_installs_into_a_fresh_venv_like_the_dockerfile_and_runs(tmp_path)
 
 
 # -- the rendered wiring against a real PostgreSQL ---------------------------------------------------------
+
 
 def _resolve(env: dict, secrets: dict[str, dict[str, str]]) -> dict[str, str]:
     out = {}
@@ -1009,24 +1138,31 @@ def _resolve(env: dict, secrets: dict[str, dict[str, str]]) -> dict[str, str]:
 @pytest.mark.slow
 def test_rendered_job_and_deployment_env_work_against_postgres(litellm_db, tmp_path):
     """roles apply with the Job's env and config, then serve with the Deployment's, then the helm test script."""
+    from conftest import remove_logins
     from helpers import clean_env
 
     from exporter.local.postgres import free_port
-    from conftest import remove_logins
 
     db, port = litellm_db, free_port()
     exporter_role, grafana_role, admin = f"exp_{db.name}", f"gra_{db.name}", f"adm_{db.name}"
     db.execute(f"CREATE ROLE {admin} LOGIN SUPERUSER PASSWORD 'admin-Pa55'")
-    values = merged(MINIMAL, {
-        "database": {"host": "127.0.0.1", "port": db.pg.port, "name": db.name, "sslMode": "disable"},
-        "roles": {"exporter": {"name": exporter_role}, "grafana": {"name": grafana_role}},
-        "rolesJob": {"enabled": True, "setPasswords": True, "adminSecret": {"name": "admin"}},
-        "config": {"refresh": {"interval": "2s"}, "log": {"format": "text"}},
-        "web": {"port": port}, "service": {"port": port}, "tests": {"timeoutSeconds": 60},
-    })
-    secrets = {"admin": {"username": admin, "password": "admin-Pa55"},
-               "litellm-spend-exporter-db": {"username": exporter_role, "password": "exp'Pa55@:/?"},
-               "litellm-grafana-db": {"username": grafana_role, "password": "gra-Pa55"}}
+    values = merged(
+        MINIMAL,
+        {
+            "database": {"host": "127.0.0.1", "port": db.pg.port, "name": db.name, "sslMode": "disable"},
+            "roles": {"exporter": {"name": exporter_role}, "grafana": {"name": grafana_role}},
+            "rolesJob": {"enabled": True, "setPasswords": True, "adminSecret": {"name": "admin"}},
+            "config": {"refresh": {"interval": "2s"}, "log": {"format": "text"}},
+            "web": {"port": port},
+            "service": {"port": port},
+            "tests": {"timeoutSeconds": 60},
+        },
+    )
+    secrets = {
+        "admin": {"username": admin, "password": "admin-Pa55"},
+        "litellm-spend-exporter-db": {"username": exporter_role, "password": "exp'Pa55@:/?"},
+        "litellm-grafana-db": {"username": grafana_role, "password": "gra-Pa55"},
+    }
     docs = documents(values)
     try:
         job = one(docs, "Job")["spec"]["template"]["spec"]["containers"][0]
@@ -1034,8 +1170,9 @@ def test_rendered_job_and_deployment_env_work_against_postgres(litellm_db, tmp_p
         roles_cfg.write_text(one(docs, "ConfigMap", f"{FULLNAME}-roles")["data"]["roles.yaml"])
         args = [a.replace("/etc/litellm-spend-exporter/roles/roles.yaml", str(roles_cfg)) for a in job["args"]]
         exe = str(Path(sys.executable).parent / "litellm-spend-exporter")
-        result = subprocess.run([exe, *args], env=clean_env(**_resolve(env_of(job), secrets)),
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [exe, *args], env=clean_env(**_resolve(env_of(job), secrets)), capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, result.stderr
         assert db.scalar("SELECT count(*) FROM pg_roles WHERE rolname IN (%s, %s)", (exporter_role, grafana_role)) == 2
 

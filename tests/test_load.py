@@ -1,4 +1,5 @@
-"""Load and hostile HTTP against the real `serve`: 50 concurrent scrapers, malformed and oversized requests, slowloris and idle connections."""
+"""Load and hostile HTTP against the real `serve`: 50 concurrent scrapers, malformed and oversized requests,
+slowloris and idle connections."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from dataclasses import dataclass, field
 
 import psycopg
 import pytest
-
 from conftest import make_login
 from helpers import Serve, http_get, samples, wait_for
 from test_faults import OwnServer, check_ledger
@@ -34,9 +34,13 @@ class Target:
     def statements(self) -> int:
         """Statements the exporter's role has run (pg_stat_statements, across the cluster)."""
         with psycopg.connect(self.server.pg.admin_conninfo(), autocommit=True) as c:
-            return int(c.execute("""SELECT COALESCE(sum(s.calls), 0) FROM pg_stat_statements s
+            return int(
+                c.execute(
+                    """SELECT COALESCE(sum(s.calls), 0) FROM pg_stat_statements s
                                     JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = %s""",
-                                 (self.role,)).fetchone()[0])
+                    (self.role,),
+                ).fetchone()[0]
+            )
 
     def refreshes(self) -> float:
         text = http_get(self.srv.base + "/metrics")[1].decode()
@@ -54,8 +58,11 @@ def target(pg_server):
         load(server.db.conninfo, rows=20_000, days=2, seed=7)
         login = make_login(server.db)
         with Serve(login.url, interval=f"{INTERVAL:g}s") as srv:
-            wait_for(lambda: check_ledger(server.db, samples(http_get(srv.base + "/metrics")[1].decode())),
-                     timeout=30, what="the exporter to count the demo data")
+            wait_for(
+                lambda: check_ledger(server.db, samples(http_get(srv.base + "/metrics")[1].decode())),
+                timeout=30,
+                what="the exporter to count the demo data",
+            )
             yield Target(server, srv, login.role)
             assert srv.proc.poll() is None, "serve died"
         code, _, err = srv.stop()
@@ -66,6 +73,7 @@ def target(pg_server):
 
 
 # -- many scrapers ----------------------------------------------------------------------------------------
+
 
 @dataclass
 class Results:
@@ -92,7 +100,7 @@ def scraper(port: int, keep_alive: bool, compressed: bool, until: float, out: Re
             if resp.status != 200 or not body.startswith(b"# HELP") or b"\nlitellm_db_up 1.0\n" not in body:
                 raise AssertionError(f"bad response {resp.status}: {body[:80]!r}")
             mine.append(time.perf_counter() - t0)
-        except Exception as exc:  # noqa: BLE001 - every failure is recorded and fails the test
+        except Exception as exc:
             with out.lock:
                 out.errors.append(repr(exc))
             conn = None
@@ -108,8 +116,9 @@ def scraper(port: int, keep_alive: bool, compressed: bool, until: float, out: Re
 def run_scrapers(port: int, n: int, seconds: float) -> Results:
     out = Results()
     until = time.monotonic() + seconds
-    threads = [threading.Thread(target=scraper, args=(port, i % 2 == 0, i % 4 < 2, until, out), daemon=True)
-               for i in range(n)]
+    threads = [
+        threading.Thread(target=scraper, args=(port, i % 2 == 0, i % 4 < 2, until, out), daemon=True) for i in range(n)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -145,12 +154,17 @@ def test_fifty_scrapers_do_not_change_the_database_load(target, record_property)
         record_property(f"{kind} p50 ms", round(pct(values, 0.5) * 1000, 1))
         record_property(f"{kind} p99 ms", round(pct(values, 0.99) * 1000, 1))
     scrapes = sum(len(v) for v in many.latencies.values())
-    print(f"\nload: {SCRAPERS} scrapers for {LOAD_SECONDS:g}s, {scrapes} scrapes ({scrapes / LOAD_SECONDS:.0f}/s), "
-          f"0 errors; " + "; ".join(f"{k}: {n} scrapes p50 {a * 1000:.1f} ms p99 {b * 1000:.1f} ms max {c * 1000:.1f} ms"
-                                    for k, (n, a, b, c) in figures.items())
-          + f"\nstatements/s: {rate_one:.1f} with 1 scraper, {rate_many:.1f} with {SCRAPERS}; statements/refresh "
-            f"{per_refresh_one:.1f} vs {per_refresh_many:.1f}; refreshes/s {refresh_rate_one:.2f} vs "
-            f"{refresh_rate_many:.2f}")
+    print(
+        f"\nload: {SCRAPERS} scrapers for {LOAD_SECONDS:g}s, {scrapes} scrapes ({scrapes / LOAD_SECONDS:.0f}/s), "
+        f"0 errors; "
+        + "; ".join(
+            f"{k}: {n} scrapes p50 {a * 1000:.1f} ms p99 {b * 1000:.1f} ms max {c * 1000:.1f} ms"
+            for k, (n, a, b, c) in figures.items()
+        )
+        + f"\nstatements/s: {rate_one:.1f} with 1 scraper, {rate_many:.1f} with {SCRAPERS}; statements/refresh "
+        f"{per_refresh_one:.1f} vs {per_refresh_many:.1f}; refreshes/s {refresh_rate_one:.2f} vs "
+        f"{refresh_rate_many:.2f}"
+    )
     record_property("statements per second, 1 scraper", round(rate_one, 1))
     record_property(f"statements per second, {SCRAPERS} scrapers", round(rate_many, 1))
     # generous bounds: performance is measured by benchmarks, this only catches a scrape that touches the database
@@ -163,6 +177,7 @@ def test_fifty_scrapers_do_not_change_the_database_load(target, record_property)
 
 
 # -- malformed, oversized and slow requests ---------------------------------------------------------------
+
 
 def raw(port: int, payload: bytes, timeout: float = 10.0) -> bytes:
     """Send raw bytes, half-close, read until the server closes (a reset counts as closed)."""
@@ -191,22 +206,32 @@ def metrics_ok(port: int) -> float:
 HOSTILE_REQUESTS = {
     "garbage bytes": (bytes(range(256)) * 16 + b"\r\n\r\n", (b"HTTP/1.1 400", b"")),
     "binary request line": (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 500, (b"HTTP/1.1 400", b"")),
-    "1 MB header": (b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 1_000_000 + b"\r\n\r\n",
-                    (b"HTTP/1.1 431", b"")),
-    "1000 headers": (b"GET /metrics HTTP/1.1\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(1000)) + b"\r\n",
-                     (b"HTTP/1.1 431",)),
+    "1 MB header": (
+        b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 1_000_000 + b"\r\n\r\n",
+        (b"HTTP/1.1 431", b""),
+    ),
+    "1000 headers": (
+        b"GET /metrics HTTP/1.1\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(1000)) + b"\r\n",
+        (b"HTTP/1.1 431",),
+    ),
     "100 kB request line": (b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", (b"HTTP/1.1 414", b"")),
     "HTTP/0.9": (b"GET /metrics\r\n", (b"HTTP/1.1 400", b"")),
-    "HTTP/2 preface": (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", (b"HTTP/1.1 400", b"HTTP/1.1 405", b"HTTP/1.1 501",
-                                                              b"HTTP/1.1 505", b"")),
+    "HTTP/2 preface": (
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+        (b"HTTP/1.1 400", b"HTTP/1.1 405", b"HTTP/1.1 501", b"HTTP/1.1 505", b""),
+    ),
     "unknown method": (b"BREW /metrics HTTP/1.1\r\nHost: x\r\n\r\n", (b"HTTP/1.1 501",)),
     "POST with a body": (b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", (b"HTTP/1.1 405",)),
-    "bad Content-Length": (b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
-                           (b"HTTP/1.1 200", b"HTTP/1.1 400", b"")),
+    "bad Content-Length": (
+        b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+        (b"HTTP/1.1 200", b"HTTP/1.1 400", b""),
+    ),
     "NUL in path": (b"GET /met\x00rics HTTP/1.1\r\nHost: x\r\n\r\n", (b"HTTP/1.1 404", b"HTTP/1.1 400")),
     "path traversal": (b"GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", (b"HTTP/1.1 404",)),
-    "absolute URI": (b"GET http://evil.example/metrics HTTP/1.1\r\nHost: x\r\n\r\n", (b"HTTP/1.1 404",
-                                                                                      b"HTTP/1.1 200")),
+    "absolute URI": (
+        b"GET http://evil.example/metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+        (b"HTTP/1.1 404", b"HTTP/1.1 200"),
+    ),
 }
 
 
@@ -260,8 +285,10 @@ def test_slowloris_and_idle_connections_do_not_delay_scrapes(target, record_prop
     assert not thread.is_alive()
     latencies.sort()
     record_property("scrape p50 ms with 250 held connections", round(latencies[15] * 1000, 1))
-    print(f"\nheld connections: 200 idle + 50 half-sent + 1 slowloris; scrapes p50 {latencies[15] * 1000:.1f} ms, "
-          f"max {latencies[-1] * 1000:.1f} ms")
+    print(
+        f"\nheld connections: 200 idle + 50 half-sent + 1 slowloris; scrapes p50 {latencies[15] * 1000:.1f} ms, "
+        f"max {latencies[-1] * 1000:.1f} ms"
+    )
     assert latencies[-1] < 2.0
     metrics_ok(port)
 
@@ -274,6 +301,7 @@ class _StubRefresher:
 
     def __init__(self):
         from exporter.collect.refresher import Snapshot
+
         body = b"# HELP litellm_db_up x\n# TYPE litellm_db_up gauge\nlitellm_db_up 1.0\n"
         self.snapshot = Snapshot(body, gzip.compress(body), time.time(), True)
 
@@ -303,8 +331,10 @@ def test_request_head_deadline_cuts_slowloris(monkeypatch):
         silent.close()
     finally:
         http.stop()
-    print(f"\nhead deadline 2s: silent connection closed after {silent_cut:.2f}s, slowloris after "
-          f"{trickle.get('cut_after')}s")
+    print(
+        f"\nhead deadline 2s: silent connection closed after {silent_cut:.2f}s, slowloris after "
+        f"{trickle.get('cut_after')}s"
+    )
     assert 1.5 <= silent_cut <= 3.5
     assert trickle.get("cut_after") is not None and trickle["cut_after"] <= 4.0
 

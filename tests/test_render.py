@@ -7,11 +7,9 @@ import math
 from datetime import timedelta
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily,
-                                    InfoMetricFamily)
-
 from helpers import exporter_for
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, InfoMetricFamily
 from spendrows import NOW, failure, insert, row
 
 from exporter.collect.exposition import Renderer
@@ -47,7 +45,7 @@ def families(values: list[float], labels: list[str]) -> list:
 
 @pytest.mark.nodb
 def test_same_bytes_as_the_library_for_every_kind_of_value():
-    values = [0.0, 1.0, 1e21, 123456789.0, 0.1, math.nan, math.inf, -math.inf, 2 ** 60, 5e-324]
+    values = [0.0, 1.0, 1e21, 123456789.0, 0.1, math.nan, math.inf, -math.inf, 2**60, 5e-324]
     labels = (HOSTILE * 2)[: len(values)]
     renderer = Renderer()
     assert renderer.render(families(values, labels)) == library(families(values, labels))
@@ -57,11 +55,18 @@ def test_same_bytes_as_the_library_for_every_kind_of_value():
 
 
 def test_same_bytes_as_the_library_on_a_real_exposition(litellm_db):
-    insert(litellm_db, [row(NOW - timedelta(minutes=2 + i), model_group=h, model=h, team_id=h, api_key=h, user=h,
-                            ttft=0.3) for i, h in enumerate(HOSTILE)]
-           + [failure(NOW - timedelta(days=2), model_group=h) for h in HOSTILE])
-    litellm_db.execute("INSERT INTO \"LiteLLM_VerificationToken\" (token, key_alias, spend, max_budget) "
-                       "VALUES ('k1', E'a\"b\\\\c', 3, 10)")
+    insert(
+        litellm_db,
+        [
+            row(NOW - timedelta(minutes=2 + i), model_group=h, model=h, team_id=h, api_key=h, user=h, ttft=0.3)
+            for i, h in enumerate(HOSTILE)
+        ]
+        + [failure(NOW - timedelta(days=2), model_group=h) for h in HOSTILE],
+    )
+    litellm_db.execute(
+        'INSERT INTO "LiteLLM_VerificationToken" (token, key_alias, spend, max_budget) '
+        "VALUES ('k1', E'a\"b\\\\c', 3, 10)"
+    )
     ref = exporter_for(litellm_db)
     for _ in range(2):
         assert ref.refresh(), ref.last_error

@@ -8,10 +8,9 @@ import re
 import psycopg
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-
 from conftest import make_login, remove_logins
 from helpers import Serve, clean_env, run_cli, samples
+from sqlalchemy.engine import make_url
 
 from exporter import app, config
 from exporter.access import grants, roles
@@ -20,8 +19,9 @@ from exporter.local import litellm_migrations
 
 
 def login_conn(db, login) -> psycopg.Connection:
-    return psycopg.connect(host="127.0.0.1", port=db.pg.port, dbname=db.name, user=login.role,
-                           password=login.password, autocommit=True)
+    return psycopg.connect(
+        host="127.0.0.1", port=db.pg.port, dbname=db.name, user=login.role, password=login.password, autocommit=True
+    )
 
 
 def test_committed_grant_manifests_match_the_sql(litellm_db):
@@ -46,22 +46,32 @@ def test_reader_reads_exactly_its_columns_and_writes_nothing(litellm_db, purpose
         manifest = grants.load(purpose)
         with login_conn(litellm_db, login) as conn:
             for table, cols in manifest.items():
-                conn.execute(f'SELECT {", ".join(f"{c!r}".replace(chr(39), chr(34)) for c in cols)} '
-                             f'FROM "{table}" LIMIT 1')
+                conn.execute(
+                    f'SELECT {", ".join(f"{c!r}".replace(chr(39), chr(34)) for c in cols)} FROM "{table}" LIMIT 1'
+                )
             assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "on"
             assert conn.execute("SHOW statement_timeout").fetchone()[0] == "1min"
-            denied = ['SELECT messages FROM "LiteLLM_SpendLogs"', 'SELECT response FROM "LiteLLM_SpendLogs"',
-                      'SELECT proxy_server_request FROM "LiteLLM_SpendLogs"', 'SELECT * FROM "LiteLLM_SpendLogs"',
-                      'SELECT password FROM "LiteLLM_UserTable"', 'SELECT * FROM "LiteLLM_Config"',
-                      'SELECT * FROM "LiteLLM_CredentialsTable"',
-                      'SELECT litellm_params FROM "LiteLLM_ProxyModelTable"']
+            denied = [
+                'SELECT messages FROM "LiteLLM_SpendLogs"',
+                'SELECT response FROM "LiteLLM_SpendLogs"',
+                'SELECT proxy_server_request FROM "LiteLLM_SpendLogs"',
+                'SELECT * FROM "LiteLLM_SpendLogs"',
+                'SELECT password FROM "LiteLLM_UserTable"',
+                'SELECT * FROM "LiteLLM_Config"',
+                'SELECT * FROM "LiteLLM_CredentialsTable"',
+                'SELECT litellm_params FROM "LiteLLM_ProxyModelTable"',
+            ]
             for statement in denied:
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     conn.execute(statement)
-            writes = ['INSERT INTO "LiteLLM_BudgetTable" (budget_id, created_by, updated_by) VALUES (\'x\', \'a\', \'b\')',
-                      'UPDATE "LiteLLM_VerificationToken" SET spend = 0', 'DELETE FROM "LiteLLM_SpendLogs"',
-                      'TRUNCATE "LiteLLM_SpendLogs"', "CREATE TABLE public.x (id int)",
-                      "CREATE TEMP TABLE x (id int)"]
+            writes = [
+                "INSERT INTO \"LiteLLM_BudgetTable\" (budget_id, created_by, updated_by) VALUES ('x', 'a', 'b')",
+                'UPDATE "LiteLLM_VerificationToken" SET spend = 0',
+                'DELETE FROM "LiteLLM_SpendLogs"',
+                'TRUNCATE "LiteLLM_SpendLogs"',
+                "CREATE TABLE public.x (id int)",
+                "CREATE TEMP TABLE x (id int)",
+            ]
             for statement in writes:
                 with pytest.raises((psycopg.errors.ReadOnlySqlTransaction, psycopg.errors.InsufficientPrivilege)):
                     conn.execute(statement)
@@ -69,8 +79,9 @@ def test_reader_reads_exactly_its_columns_and_writes_nothing(litellm_db, purpose
             for statement in writes[:5]:
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     conn.execute(statement)
-            row = conn.execute("SELECT rolsuper, rolcreaterole, rolcreatedb, rolconnlimit FROM pg_roles "
-                               "WHERE rolname = current_user").fetchone()
+            row = conn.execute(
+                "SELECT rolsuper, rolcreaterole, rolcreatedb, rolconnlimit FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()
             assert row == (False, False, False, 5)
     finally:
         remove_logins(litellm_db)
@@ -83,8 +94,10 @@ def test_every_exporter_query_runs_as_the_exporter_role(litellm_db, exporter_log
         for name in grants.files_for("exporter"):
             if name.endswith("_nostatus"):
                 continue  # planned on an older LiteLLM in test_upgrade_safety
-            conn.execute(sa.text(sqlfiles.text(name)),
-                         {k: v for k, v in grants.PLAN_PARAMS.items() if f":{k}" in sqlfiles.text(name)}).all()
+            conn.execute(
+                sa.text(sqlfiles.text(name)),
+                {k: v for k, v in grants.PLAN_PARAMS.items() if f":{k}" in sqlfiles.text(name)},
+            ).all()
     engine.dispose()
 
 
@@ -103,11 +116,15 @@ def test_apply_is_idempotent_and_remove_cleans_up(litellm_db):
 def test_roles_apply_as_the_table_owner_with_createrole_and_create_on_the_database(litellm_db):
     """The README's admin short of a superuser: LiteLLM's table owner with CREATEROLE and CREATE on the database."""
     db, admin = litellm_db, f"own_{litellm_db.name}"
-    readers = [roles.Reader("exporter", f"exp_{db.name}", 5, "60s", "r-Pa55"),
-               roles.Reader("grafana", f"gra_{db.name}", 5, "60s", "r-Pa55")]
+    readers = [
+        roles.Reader("exporter", f"exp_{db.name}", 5, "60s", "r-Pa55"),
+        roles.Reader("grafana", f"gra_{db.name}", 5, "60s", "r-Pa55"),
+    ]
     db.execute(f"CREATE ROLE {admin} LOGIN CREATEROLE PASSWORD 'own-Pa55'")
-    db.execute("DO $$ DECLARE t record; BEGIN FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-               f"LOOP EXECUTE format('ALTER TABLE public.%I OWNER TO {admin}', t.tablename); END LOOP; END $$")
+    db.execute(
+        "DO $$ DECLARE t record; BEGIN FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+        f"LOOP EXECUTE format('ALTER TABLE public.%I OWNER TO {admin}', t.tablename); END LOOP; END $$"
+    )
     url = make_url(db.pg.url(db.name, user=admin, password="own-Pa55"))
     try:
         with pytest.raises(sa.exc.ProgrammingError, match="permission denied for database"):
@@ -117,8 +134,14 @@ def test_roles_apply_as_the_table_owner_with_createrole_and_create_on_the_databa
         roles.apply(url, readers, "public")  # and again (re-applying names no attribute the admin lacks)
         for reader in readers:
             assert_grants(db, reader.name, reader.purpose)
-            assert db.scalar("SELECT rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls OR rolsuper "
-                             "FROM pg_roles WHERE rolname = %s", (reader.name,)) is False
+            assert (
+                db.scalar(
+                    "SELECT rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls OR rolsuper "
+                    "FROM pg_roles WHERE rolname = %s",
+                    (reader.name,),
+                )
+                is False
+            )
             url_r = db.pg.url(db.name, user=reader.name, password="r-Pa55")
             proc = run_cli("check", "--reader", reader.purpose, env=clean_env(DATABASE_URL=url_r))
             assert proc.returncode == 0, proc.stderr
@@ -168,12 +191,12 @@ def test_existing_role_keeps_its_attributes(litellm_db):
     try:
         roles.apply(make_url(litellm_db.url), [roles.Reader("exporter", role, 5, "60s", None)], "public")
         assert litellm_db.scalar("SELECT rolconnlimit FROM pg_roles WHERE rolname = %s", (role,)) == 3
-        assert litellm_db.scalar("SELECT has_column_privilege(%s, '\"LiteLLM_SpendLogs\"', 'spend', 'SELECT')",
-                                 (role,))
+        assert litellm_db.scalar("SELECT has_column_privilege(%s, '\"LiteLLM_SpendLogs\"', 'spend', 'SELECT')", (role,))
         remove_logins(litellm_db)
         assert litellm_db.scalar("SELECT count(*) FROM pg_roles WHERE rolname = %s", (role,)) == 1  # kept
-        assert not litellm_db.scalar("SELECT has_column_privilege(%s, '\"LiteLLM_SpendLogs\"', 'spend', 'SELECT')",
-                                     (role,))
+        assert not litellm_db.scalar(
+            "SELECT has_column_privilege(%s, '\"LiteLLM_SpendLogs\"', 'spend', 'SELECT')", (role,)
+        )
     finally:
         litellm_db.execute(f"DROP OWNED BY {role}")
         litellm_db.execute(f"DROP ROLE {role}")
@@ -186,15 +209,18 @@ def assert_grants(db, role: str, purpose: str) -> None:
             assert db.scalar(
                 "SELECT NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s) "
                 "OR has_column_privilege(%s, %s, %s, 'SELECT')",
-                (f'public."{table}"', col, role, f'public."{table}"', col)), (role, table, col)
+                (f'public."{table}"', col, role, f'public."{table}"', col),
+            ), (role, table, col)
     granted = db.scalar(
         "SELECT count(*) FROM information_schema.column_privileges WHERE grantee = %s AND privilege_type = 'SELECT'",
-        (role,))
+        (role,),
+    )
     wanted = db.scalar(
         "SELECT count(*) FROM pg_attribute a JOIN jsonb_each(%s::jsonb) m(t, cols) "
         "ON a.attrelid = to_regclass(format('public.%%I', m.t)) "
         "WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attname IN (SELECT jsonb_array_elements_text(m.cols))",
-        (json.dumps(grants.load(purpose)),))
+        (json.dumps(grants.load(purpose)),),
+    )
     assert granted == wanted, (role, granted, wanted)  # and nothing else
     for table, cols in grants.FORBIDDEN.items():
         for col in cols:
@@ -219,16 +245,18 @@ def test_sql_script_for_dbas_runs_twice_and_after_an_online_apply(litellm_db):
             assert_grants(db, reader.name, reader.purpose)
         with db.connect() as c:
             assert c.execute("SELECT version_num FROM litellm_exporter.alembic_version").fetchall() == [("0001",)]
-            assert c.execute("SELECT role_name, purpose, created_by_us FROM litellm_exporter.managed_role "
-                             "ORDER BY purpose").fetchall() == [(exp, "exporter", True), (gra, "grafana", True)]
+            assert c.execute(
+                "SELECT role_name, purpose, created_by_us FROM litellm_exporter.managed_role ORDER BY purpose"
+            ).fetchall() == [(exp, "exporter", True), (gra, "grafana", True)]
 
     try:
         run_script(db, text)  # a fresh database
         installed()
         run_script(db, text)  # the DBA re-runs it (e.g. after a LiteLLM upgrade)
         installed()
-        with psycopg.connect(host="127.0.0.1", port=db.pg.port, dbname=db.name, user=exp,
-                             password="dba-pass") as conn:  # the verifier works with the password
+        with psycopg.connect(
+            host="127.0.0.1", port=db.pg.port, dbname=db.name, user=exp, password="dba-pass"
+        ) as conn:  # the verifier works with the password
             assert conn.execute("SELECT current_user").fetchone()[0] == exp
         roles.apply(make_url(db.url), readers, "public")  # the online apply accepts what the script left
         installed()
@@ -253,16 +281,25 @@ def test_upgrade_safety_litellm_migrations_still_apply(make_litellm_db):
     old_point = "20250425182129"  # before SpendLogs.status, the Daily team/org/end-user tables, ...
     db = make_litellm_db(upto=old_point)
     exporter, grafana = make_login(db), make_login(db, "grafana")
-    readers = [roles.Reader("exporter", exporter.role, 5, "60s", None),
-               roles.Reader("grafana", grafana.role, 5, "60s", None)]
+    readers = [
+        roles.Reader("exporter", exporter.role, 5, "60s", None),
+        roles.Reader("grafana", grafana.role, 5, "60s", None),
+    ]
 
     def exists(table: str, column: str) -> bool:
-        return db.scalar("SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s "
-                         "AND NOT attisdropped", (f'"{table}"', column)) == 1
+        return (
+            db.scalar(
+                "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s "
+                "AND NOT attisdropped",
+                (f'"{table}"', column),
+            )
+            == 1
+        )
 
     def can_read(role: str, table: str, column: str) -> bool:
-        return exists(table, column) and db.scalar("SELECT has_column_privilege(%s, %s, %s, 'SELECT')",
-                                                   (role, f'"{table}"', column))
+        return exists(table, column) and db.scalar(
+            "SELECT has_column_privilege(%s, %s, %s, 'SELECT')", (role, f'"{table}"', column)
+        )
 
     manifest = [(t, c) for t, cols in grants.load("grafana").items() for c in cols]
     missing = [(t, c) for t, c in manifest if not exists(t, c)]
@@ -323,12 +360,12 @@ def test_check_passes_for_each_reader_that_reads_exactly_its_columns(litellm_db,
 
 def test_check_fails_for_a_role_that_can_read_credentials_or_prompts(litellm_db, exporter_login):
     role = exporter_login.role
-    for grant, shown in [('SELECT ON "LiteLLM_Config"', "LiteLLM_Config.param_name"),
-                         ('SELECT (credential_values) ON "LiteLLM_CredentialsTable"',
-                          "LiteLLM_CredentialsTable.credential_values"),
-                         ('SELECT (litellm_params) ON "LiteLLM_ProxyModelTable"',
-                          "LiteLLM_ProxyModelTable.litellm_params"),
-                         ('SELECT (messages) ON "LiteLLM_SpendLogs"', "LiteLLM_SpendLogs.messages")]:
+    for grant, shown in [
+        ('SELECT ON "LiteLLM_Config"', "LiteLLM_Config.param_name"),
+        ('SELECT (credential_values) ON "LiteLLM_CredentialsTable"', "LiteLLM_CredentialsTable.credential_values"),
+        ('SELECT (litellm_params) ON "LiteLLM_ProxyModelTable"', "LiteLLM_ProxyModelTable.litellm_params"),
+        ('SELECT (messages) ON "LiteLLM_SpendLogs"', "LiteLLM_SpendLogs.messages"),
+    ]:
         litellm_db.execute(f'GRANT {grant} TO "{role}"')
         try:
             proc = run_cli("check", env=clean_env(DATABASE_URL=exporter_login.url))
@@ -357,8 +394,13 @@ def test_check_fails_for_superuser_and_missing_grant(litellm_db, exporter_login)
 def test_serve_refuses_a_write_capable_role_unless_told(litellm_db):
     from exporter.local.postgres import free_port
 
-    proc = run_cli("serve", "--web.listen-address", f"127.0.0.1:{free_port()}",
-                   env=clean_env(DATABASE_URL=litellm_db.url), timeout=60)
+    proc = run_cli(
+        "serve",
+        "--web.listen-address",
+        f"127.0.0.1:{free_port()}",
+        env=clean_env(DATABASE_URL=litellm_db.url),
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "refusing to run: role 'postgres' is a superuser" in proc.stderr
     with Serve(litellm_db.url, "--unsafe.allow-write-role") as srv:

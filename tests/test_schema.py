@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-
-from exporter.database import connection, schema
-from exporter.local import litellm_migrations
-from exporter.config import DatabaseConfig
-from exporter.errors import SchemaError
-
 from conftest import Database, drop_database
+
+from exporter.config import DatabaseConfig
+from exporter.database import connection, schema
+from exporter.errors import SchemaError
+from exporter.local import litellm_migrations
 
 
 def detect(database: Database, schema_name: str = "public") -> schema.Capabilities:

@@ -6,16 +6,21 @@ from datetime import timedelta
 
 import pytest
 import yaml
-from psycopg import sql
-
 from helpers import Serve, clean_env, exporter_for, http_get, run_cli, scrape, total
+from psycopg import sql
 from spendrows import failure, insert, row
 from test_faults import utcnow
 
 from exporter.local.postgres import free_port
 
-INJECTIONS = ["public; DROP TABLE \"LiteLLM_SpendLogs\"; --", "x' OR '1'='1", 'x"; DROP SCHEMA public; --',
-              "$$; DROP TABLE t; $$", "pg_catalog", "\\x00"]
+INJECTIONS = [
+    'public; DROP TABLE "LiteLLM_SpendLogs"; --',
+    "x' OR '1'='1",
+    'x"; DROP SCHEMA public; --',
+    "$$; DROP TABLE t; $$",
+    "pg_catalog",
+    "\\x00",
+]
 
 
 def test_password_never_appears_in_any_output(litellm_db, exporter_login):
@@ -44,11 +49,20 @@ def test_password_in_a_flag_warns(exporter_login):
 
 # Schema names (each under PostgreSQL's 63-byte identifier limit, so none is cut) and application names that
 # would break out of a quoted identifier, a string literal, a dollar quote or a libpq conninfo value.
-HOSTILE_SCHEMAS = ['x"; DROP TABLE public.canary; --', "public; DROP TABLE canary; --",
-                   "x' OR '1'='1'; DROP TABLE canary; --", "$$; DROP TABLE canary; $$ \\ ünï 模型 \\\"",
-                   "a\\'\\\\b\\\"c;d\u202e\t"]
-HOSTILE_APPS = ["x' options='-c default_transaction_read_only=off", "'; DROP TABLE canary; --",
-                "x\\' dbname=postgres", "$$ ünï \" '", "a b=c"]
+HOSTILE_SCHEMAS = [
+    'x"; DROP TABLE public.canary; --',
+    "public; DROP TABLE canary; --",
+    "x' OR '1'='1'; DROP TABLE canary; --",
+    '$$; DROP TABLE canary; $$ \\ ünï 模型 \\"',
+    "a\\'\\\\b\\\"c;d\u202e\t",
+]
+HOSTILE_APPS = [
+    "x' options='-c default_transaction_read_only=off",
+    "'; DROP TABLE canary; --",
+    "x\\' dbname=postgres",
+    "$$ ünï \" '",
+    "a b=c",
+]
 
 
 def test_hostile_schema_and_application_name_run_check_and_refresh_exactly(litellm_db, tmp_path):
@@ -57,8 +71,15 @@ def test_hostile_schema_and_application_name_run_check_and_refresh_exactly(litel
     name formatted into SQL or the conninfo anywhere, the canary tables would be gone or the session writable.
     The counters are exact, so the hostile schema really is the one read."""
     db, now = litellm_db, utcnow()
-    insert(db, [row(now - timedelta(minutes=2), spend=0.5), row(now - timedelta(minutes=3), spend=0.25),
-                failure(now - timedelta(minutes=2)), row(now - timedelta(days=2), spend=2.0)])
+    insert(
+        db,
+        [
+            row(now - timedelta(minutes=2), spend=0.5),
+            row(now - timedelta(minutes=3), spend=0.25),
+            failure(now - timedelta(minutes=2)),
+            row(now - timedelta(days=2), spend=2.0),
+        ],
+    )
     db.execute("""INSERT INTO "LiteLLM_VerificationToken" (token, key_alias, spend) VALUES ('h', 'k', 3)""")
     tables = db.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
     previous = "public"
@@ -66,12 +87,18 @@ def test_hostile_schema_and_application_name_run_check_and_refresh_exactly(litel
         with db.connect() as c:
             c.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(previous), sql.Identifier(schema)))
             if previous == "public":
-                c.execute("CREATE SCHEMA public; CREATE TABLE public.canary (id int); INSERT INTO public.canary VALUES (1)")
+                c.execute(
+                    "CREATE SCHEMA public; CREATE TABLE public.canary (id int); INSERT INTO public.canary VALUES (1)"
+                )
                 c.execute(sql.SQL("CREATE TABLE {}.canary (id int)").format(sql.Identifier(schema)))
         previous = schema
         path = tmp_path / "config.yml"
-        path.write_text(yaml.safe_dump({"database": {"schema": schema, "application_name": app},
-                                        "unsafe": {"allow_write_role": True}}, allow_unicode=True))
+        path.write_text(
+            yaml.safe_dump(
+                {"database": {"schema": schema, "application_name": app}, "unsafe": {"allow_write_role": True}},
+                allow_unicode=True,
+            )
+        )
         proc = run_cli("check", "--config.file", str(path), env=clean_env(DATABASE_URL=db.url))
         assert "Traceback" not in proc.stderr and "no LiteLLM tables" not in proc.stderr, proc.stderr
         assert "session_read_only              yes" in proc.stdout, proc.stdout

@@ -14,7 +14,7 @@ def row_block(name: str) -> str:
     text = sqlfiles.text(name)
     start = text.index("-- row block")
     end = text.index("-- end row block")
-    block = text[text.index("\n", start) + 1:end]
+    block = text[text.index("\n", start) + 1 : end]
     for line in STATUS_LINES:  # the only difference between the variants with and without `status`
         block = block.replace(line, "<status>")
     return block

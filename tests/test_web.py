@@ -10,7 +10,6 @@ import subprocess
 
 import bcrypt
 import pytest
-
 from conftest import require_binary
 from helpers import Serve, clean_env, run_cli, wait_for
 
@@ -21,9 +20,29 @@ from exporter.local.postgres import free_port
 def certs(tmp_path):
     openssl = require_binary("openssl")
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return cert, key
 
 
@@ -34,8 +53,11 @@ def web_config(tmp_path, text: str) -> str:
 
 
 def get(port: int, path: str, auth: tuple[str, str] | None = None, ctx: ssl.SSLContext | None = None):
-    conn = (http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10) if ctx
-            else http.client.HTTPConnection("127.0.0.1", port, timeout=10))
+    conn = (
+        http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+        if ctx
+        else http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    )
     headers = {}
     if auth:
         headers["Authorization"] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
@@ -49,8 +71,10 @@ def get(port: int, path: str, auth: tuple[str, str] | None = None, ctx: ssl.SSLC
 def test_tls_and_basic_auth(litellm_db, exporter_login, tmp_path, certs):
     cert, key = certs
     hashed = bcrypt.hashpw(b"scrape-Pa55", bcrypt.gensalt(rounds=4)).decode()
-    path = web_config(tmp_path, f"tls_server_config:\n  cert_file: {cert}\n  key_file: {key}\n"
-                                f"basic_auth_users:\n  prometheus: '{hashed}'\n")
+    path = web_config(
+        tmp_path,
+        f"tls_server_config:\n  cert_file: {cert}\n  key_file: {key}\nbasic_auth_users:\n  prometheus: '{hashed}'\n",
+    )
     with Serve(exporter_login.url, "--web.config.file", path, ready_path=None) as srv:
         ctx = ssl.create_default_context(cafile=str(cert))
         wait_for(lambda: get(srv.port, "/healthz", ctx=ctx)[0] == 200, what="healthz over TLS")  # no password
@@ -93,18 +117,27 @@ def test_basic_auth_without_tls(litellm_db, exporter_login, tmp_path):
             conn.close()
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("basic_auth_users:\n  p: plaintext\n", "must be a bcrypt hash"),
-    ("tls_server_config:\n  cert_file: /nonexistent.pem\n  key_file: /nonexistent.key\n", "does not exist"),
-    ("tls_server_config:\n  cert_file: a\n", "key_file"),
-    ("tls_server_config: {}\nbogus: 1\n", "bogus"),
-    ("basic_auth_users: [1, 2]\n", "basic_auth_users"),
-    ("basic_auth_users:\n  p: $2y$10$short\n", "basic_auth_users.p is not a valid bcrypt hash"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("basic_auth_users:\n  p: plaintext\n", "must be a bcrypt hash"),
+        ("tls_server_config:\n  cert_file: /nonexistent.pem\n  key_file: /nonexistent.key\n", "does not exist"),
+        ("tls_server_config:\n  cert_file: a\n", "key_file"),
+        ("tls_server_config: {}\nbogus: 1\n", "bogus"),
+        ("basic_auth_users: [1, 2]\n", "basic_auth_users"),
+        ("basic_auth_users:\n  p: $2y$10$short\n", "basic_auth_users.p is not a valid bcrypt hash"),
+    ],
+)
 def test_bad_web_configs_exit_2(tmp_path, text, expected):
     path = web_config(tmp_path, text)
-    proc = run_cli("serve", "--web.config.file", path, "--web.listen-address", f"127.0.0.1:{free_port()}",
-                   env=clean_env(DATABASE_URL="postgresql://u@127.0.0.1:1/x"))
+    proc = run_cli(
+        "serve",
+        "--web.config.file",
+        path,
+        "--web.listen-address",
+        f"127.0.0.1:{free_port()}",
+        env=clean_env(DATABASE_URL="postgresql://u@127.0.0.1:1/x"),
+    )
     assert proc.returncode == 2, proc.stderr
     assert expected in proc.stderr and "Traceback" not in proc.stderr
     assert "plaintext" not in proc.stderr or expected == "must be a bcrypt hash"

@@ -7,8 +7,8 @@ import sys
 import sqlalchemy as sa
 
 from exporter.access import grants, indexes
-from exporter.database import connection, schema
 from exporter.config import Config
+from exporter.database import connection, schema
 
 # What each reader's login is for, in messages.
 READS = {"exporter": "the exporter reads", "grafana": "the Grafana dashboards read"}
@@ -19,10 +19,13 @@ def inspect(cfg: Config, reader: str = "exporter") -> tuple[dict, list[str]]:
     engine = connection.create_engine(cfg.database)
     try:
         with connection.snapshot(engine) as conn:
-            row = conn.execute(sa.text(
-                "SELECT current_user AS role, current_database() AS database, "
-                "current_setting('server_version') AS server_version, "
-                "current_setting('transaction_read_only') AS read_only")).one()
+            row = conn.execute(
+                sa.text(
+                    "SELECT current_user AS role, current_database() AS database, "
+                    "current_setting('server_version') AS server_version, "
+                    "current_setting('transaction_read_only') AS read_only"
+                )
+            ).one()
             caps = schema.detect(conn, cfg.database.db_schema)
             missing_indexes = indexes.missing(conn) if caps.has(schema.SPEND_LOGS) else []
     finally:
@@ -47,18 +50,24 @@ def inspect(cfg: Config, reader: str = "exporter") -> tuple[dict, list[str]]:
     }
     problems = []
     if not caps.columns:
-        problems.append(f"no LiteLLM tables in schema {cfg.database.db_schema!r}: is this LiteLLM's database? "
-                        "If LiteLLM runs with DATABASE_SCHEMA, pass the same value as --database.schema")
+        problems.append(
+            f"no LiteLLM tables in schema {cfg.database.db_schema!r}: is this LiteLLM's database? "
+            "If LiteLLM runs with DATABASE_SCHEMA, pass the same value as --database.schema"
+        )
         return facts, problems
     problems.extend(caps.missing_required())
     problems.extend(schema.write_risks(caps))
     if secret:
-        problems.append(f"role {row.role!r} can read prompt/response/secret columns: {_shown(secret)}; "
-                        "use a role with column grants (`litellm-spend-exporter roles apply`)")
+        problems.append(
+            f"role {row.role!r} can read prompt/response/secret columns: {_shown(secret)}; "
+            "use a role with column grants (`litellm-spend-exporter roles apply`)"
+        )
     if lacking:
-        problems.append(f"role {row.role!r} lacks SELECT on {len(lacking)} column(s) {READS[reader]}: "
-                        f"{_shown(lacking)}; re-run `litellm-spend-exporter roles apply`"
-                        + ("" if reader == "grafana" else " (or pass --reader grafana for the Grafana login)"))
+        problems.append(
+            f"role {row.role!r} lacks SELECT on {len(lacking)} column(s) {READS[reader]}: "
+            f"{_shown(lacking)}; re-run `litellm-spend-exporter roles apply`"
+            + ("" if reader == "grafana" else " (or pass --reader grafana for the Grafana login)")
+        )
     return facts, problems
 
 
@@ -77,11 +86,12 @@ def run(cfg: Config, reader: str = "exporter") -> int:
         print(f"{key:<{width}}  {value}")
     for index in map(indexes.Recommended.load, facts["missing_recommended_indexes"] or ()):
         # advice, not a failure: only some Grafana panels over long ranges on big tables need them
-        print(f"\nNOTE: dashboard panels over long ranges on a big SpendLogs need an index LiteLLM does not "
-              f"create (sql/indexes/{index.name}.sql); a DBA can run, without blocking LiteLLM:\n{index.statement}")
+        print(
+            f"\nNOTE: dashboard panels over long ranges on a big SpendLogs need an index LiteLLM does not "
+            f"create (sql/indexes/{index.name}.sql); a DBA can run, without blocking LiteLLM:\n{index.statement}"
+        )
     for problem in problems:
         print(f"FAIL {problem}", file=sys.stderr)
     if not problems:
-        print(f"OK: the {'exporter' if reader == 'exporter' else 'Grafana datasource'} can read this LiteLLM "
-              "database")
+        print(f"OK: the {'exporter' if reader == 'exporter' else 'Grafana datasource'} can read this LiteLLM database")
     return 1 if problems else 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 # Grafana's frontend replaces template variables first ($var, ${var}, ${var:format}, [[var]]); the backend then
@@ -18,8 +18,8 @@ _DAY_UNITS = {"d": 86400, "w": 7 * 86400}
 
 # Fixed values for planning the statements (exporter/access/grants.py): a one-day window, one-minute buckets, and one
 # sample value per template variable (`variables` maps names to samples; unknown names get 'sample').
-PLAN_FROM = datetime(2026, 1, 1, tzinfo=timezone.utc)
-PLAN_TO = datetime(2026, 1, 2, tzinfo=timezone.utc)
+PLAN_FROM = datetime(2026, 1, 1, tzinfo=UTC)
+PLAN_TO = datetime(2026, 1, 2, tzinfo=UTC)
 PLAN_INTERVAL_SECONDS = 60
 
 
@@ -27,8 +27,13 @@ class MacroError(ValueError):
     """A macro Grafana would also reject (unknown name, missing argument, bad interval)."""
 
 
-def expand(text: str, time_from: datetime, time_to: datetime, interval_seconds: float,
-           variables: Mapping[str, str | Sequence[str] | int | float]) -> str:
+def expand(
+    text: str,
+    time_from: datetime,
+    time_to: datetime,
+    interval_seconds: float,
+    variables: Mapping[str, str | Sequence[str] | int | float],
+) -> str:
     """`text` as Grafana sends it to PostgreSQL for this time range, interval and variable values.
 
     A list value is a multi-value variable (or All, which Grafana sends as every value): a comma-separated list
@@ -49,9 +54,10 @@ def expand(text: str, time_from: datetime, time_to: datetime, interval_seconds: 
 
     def macro(m: re.Match) -> str:
         name = m.group(1)
-        if name == "__timeGroup" and text[m.end():m.end() + 1] == ",":
+        if name == "__timeGroup" and text[m.end() : m.end() + 1] == ",":
             name = "__timeGroupAlias"  # Grafana's pre-5.3 compatibility: `$__timeGroup(...),` adds the alias
         return _macro(name, [a.strip() for a in m.group(2).split(",")], start, end)
+
     return _MACRO.sub(macro, text)
 
 
@@ -83,8 +89,14 @@ def body(text: str) -> str:
 def format_interval(interval: timedelta) -> str:
     """Grafana's gtime.FormatInterval: the largest whole unit (90s is 1m), as $__interval reads."""
     ms = int(interval / timedelta(milliseconds=1))
-    for unit, size in (("y", 365 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000),
-                       ("s", 1000), ("ms", 1)):
+    for unit, size in (
+        ("y", 365 * 86_400_000),
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+        ("ms", 1),
+    ):
         if ms >= size:
             return f"{ms // size}{unit}"
     return "1ms"
@@ -109,16 +121,19 @@ def quote_literal(value: str) -> str:
 
 
 def _utc(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def _builtins(start: datetime, end: datetime, interval: timedelta) -> dict[str, str]:
     rng = end - start
     return {
-        "__from": str(int(start.timestamp() * 1000)), "__to": str(int(end.timestamp() * 1000)),
-        "__range_ms": str(int(rng / timedelta(milliseconds=1))), "__range_s": str(int(rng.total_seconds())),
+        "__from": str(int(start.timestamp() * 1000)),
+        "__to": str(int(end.timestamp() * 1000)),
+        "__range_ms": str(int(rng / timedelta(milliseconds=1))),
+        "__range_s": str(int(rng.total_seconds())),
         "__range": f"{int(rng.total_seconds())}s",
-        "__interval": format_interval(interval), "__interval_ms": str(int(interval / timedelta(milliseconds=1))),
+        "__interval": format_interval(interval),
+        "__interval_ms": str(int(interval / timedelta(milliseconds=1))),
     }
 
 
@@ -144,6 +159,7 @@ def _variables(text: str, values: Mapping) -> str:
         if name not in values:
             return m.group(0)
         return _format(values[name], fmt, name.startswith("__"))
+
     return _VARIABLE.sub(replace, text)
 
 
@@ -179,8 +195,11 @@ def _macro(name: str, args: list[str], start: datetime, end: datetime) -> str:
         if len(args) < 2:
             raise MacroError(f"macro {name} needs time column and interval and optional fill value")
         secs = _go_float(parse_interval(args[1]))  # a third argument (fill mode) only changes Grafana's output
-        expr = (f"floor(extract(epoch from {col})/{secs})*{secs}" if name.startswith("__timeGroup")
-                else f"floor(({col})/{secs})*{secs}")
+        expr = (
+            f"floor(extract(epoch from {col})/{secs})*{secs}"
+            if name.startswith("__timeGroup")
+            else f"floor(({col})/{secs})*{secs}"
+        )
         return expr + (' AS "time"' if name.endswith("Alias") else "")
     if name == "__unixEpochFilter":
         return f"{col} >= {int(start.timestamp())} AND {col} <= {int(end.timestamp())}"
@@ -194,7 +213,7 @@ def _macro(name: str, args: list[str], start: datetime, end: datetime) -> str:
 
 
 def _nanos(dt: datetime) -> int:
-    delta = dt - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86400 + delta.seconds) * 10**9 + delta.microseconds * 1000
 
 

@@ -1,8 +1,8 @@
 """Which LiteLLM columns each reader's SQL reads, derived from PostgreSQL's own plans of the SQL files.
 
 `python -m exporter.local.grants` regenerates sql/grants/<reader>.json from the SQL files against LiteLLM's full
-schema (the pinned migrations, on a private PostgreSQL); a test fails when the committed files differ. The role set-up grants
-exactly these columns, so a reader can SELECT what its queries need and nothing else.
+schema (the pinned migrations, on a private PostgreSQL); a test fails when the committed files differ. The role
+set-up grants exactly these columns, so a reader can SELECT what its queries need and nothing else.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ FORBIDDEN_TABLES = {"LiteLLM_Config", "LiteLLM_CredentialsTable"}  # every colum
 
 def forbidden(table: str, column: str) -> bool:
     return table in FORBIDDEN_TABLES or column in FORBIDDEN.get(table, ())
+
+
 # SQL files per reader: exporter queries (and the audit's), and the Grafana dashboards' panels.
 # read only pg_catalog or set a transaction-local planner setting, which every role may
 CATALOG_ONLY = {"schema_columns", "role_info", "spend_logs_indexes", "history_planning"}
@@ -36,12 +38,28 @@ READERS = {
 }
 # Bind values used only to plan the statements (every boolean on, so every optional column is referenced).
 PLAN_PARAMS = {
-    "since": datetime(2026, 1, 1), "from_time": datetime(2026, 1, 1), "to_time": datetime(2026, 1, 2), "from_id": "",
-    "before": datetime(2026, 1, 1), "after": datetime(2025, 1, 1), "start": datetime(2026, 1, 1), "end": datetime(2026, 1, 2),
-    "schema": "public", "with_user": True, "with_end_user": True, "with_cache_tokens": True, "limit": 10, "row_limit": 10, "enable": "on",
-    "neg_duration_bounds": [-1.0], "neg_ttft_bounds": [-1.0],
+    "since": datetime(2026, 1, 1),
+    "from_time": datetime(2026, 1, 1),
+    "to_time": datetime(2026, 1, 2),
+    "from_id": "",
+    "before": datetime(2026, 1, 1),
+    "after": datetime(2025, 1, 1),
+    "start": datetime(2026, 1, 1),
+    "end": datetime(2026, 1, 2),
+    "schema": "public",
+    "with_user": True,
+    "with_end_user": True,
+    "with_cache_tokens": True,
+    "limit": 10,
+    "row_limit": 10,
+    "enable": "on",
+    "neg_duration_bounds": [-1.0],
+    "neg_ttft_bounds": [-1.0],
     # the audit's filters (sql/audit/*.sql): a value, so that every filter subquery is planned
-    "model_group": "x", "key_alias": "x", "team_alias": "x", "bucket_seconds": 3600,
+    "model_group": "x",
+    "key_alias": "x",
+    "team_alias": "x",
+    "bucket_seconds": 3600,
 }
 GRANTS_DIR = "grants"
 
@@ -77,9 +95,13 @@ def manifest(conn: sa.Connection, reader: str, render=None) -> dict[str, list[st
     tables = set().union(*(tables_read(conn, text) for text in texts)) if texts else set()
     candidates: dict[str, set[str]] = {}
     for table in tables:
-        cols = conn.execute(sa.text(
-            "SELECT attname FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) AND attnum > 0 "
-            "AND NOT attisdropped"), {"t": f'"{table}"'}).scalars()
+        cols = conn.execute(
+            sa.text(
+                "SELECT attname FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) AND attnum > 0 "
+                "AND NOT attisdropped"
+            ),
+            {"t": f'"{table}"'},
+        ).scalars()
         candidates[table] = {c for c in cols if not forbidden(table, c)}
     out = _minimize(conn, texts, candidates)
     for table, cols in out.items():
@@ -118,10 +140,12 @@ def _minimize(conn: sa.Connection, texts: list[str], candidates: dict[str, set[s
         for table, cols in candidates.items():
             for col in cols:
                 set_grant(table, col, True)
-        for table, cols in candidates.items():
+        for table in candidates:
             if not all_plan(table):
-                raise ValueError(f"the SQL reads columns of {table} no reader may have (prompts, responses, "
-                                 "password hashes, credentials)")
+                raise ValueError(
+                    f"the SQL reads columns of {table} no reader may have (prompts, responses, "
+                    "password hashes, credentials)"
+                )
         needed: dict[str, set[str]] = {}
         for table, cols in sorted(candidates.items()):
             for col in sorted(cols):

@@ -26,7 +26,7 @@ class Recommended:
     partial: bool
 
     @classmethod
-    def load(cls, name: str) -> "Recommended":
+    def load(cls, name: str) -> Recommended:
         text = sqlfiles.text(f"indexes/{name}")
         statement = "\n".join(line for line in text.splitlines() if not line.startswith("--")).strip()
         key = re.search(r'ON "LiteLLM_SpendLogs" (\(.*?\))\s*(WHERE|$)', statement, re.S).group(1)

@@ -69,7 +69,7 @@ def scram_verifier(password: str, salt: bytes | None = None, iterations: int = 4
     client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
     stored_key = hashlib.sha256(client_key).digest()
     server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
-    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+    b64 = lambda b: base64.b64encode(b).decode()
     return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
 
 
@@ -154,11 +154,14 @@ def script(readers: list[Reader], schema: str) -> str:
     """
     revisions = _revisions()
     out = io.StringIO()
-    out.write("-- litellm-spend-exporter: read-only roles. Review, then run once or again (it is idempotent):\n"
-              "--   psql -v ON_ERROR_STOP=1 -f roles.sql      (no -1: the script is one transaction itself)\n"
-              "BEGIN;\nSET LOCAL search_path = pg_catalog, pg_temp;  -- unqualified names resolve in pg_catalog only\n")
-    out.write(f"SELECT set_config('litellm_exporter.revisions', {_literal(','.join(r.revision for r in revisions))}"
-              ", true);\n")
+    out.write(
+        "-- litellm-spend-exporter: read-only roles. Review, then run once or again (it is idempotent):\n"
+        "--   psql -v ON_ERROR_STOP=1 -f roles.sql      (no -1: the script is one transaction itself)\n"
+        "BEGIN;\nSET LOCAL search_path = pg_catalog, pg_temp;  -- unqualified names resolve in pg_catalog only\n"
+    )
+    out.write(
+        f"SELECT set_config('litellm_exporter.revisions', {_literal(','.join(r.revision for r in revisions))}, true);\n"
+    )
     out.write(sqlfiles.text("admin/offline_version_check"))
     for rev in revisions:
         out.write(f"\n-- migration {rev.revision}: {rev.doc}\n")
@@ -181,8 +184,9 @@ def _revisions() -> list:
 def _migration_sql(rev) -> str:
     """One migration's upgrade() as SQL text, without alembic's version-table statements."""
     buf = io.StringIO()
-    ctx = MigrationContext.configure(dialect_name="postgresql",
-                                     opts={"as_sql": True, "output_buffer": buf, "literal_binds": True})
+    ctx = MigrationContext.configure(
+        dialect_name="postgresql", opts={"as_sql": True, "output_buffer": buf, "literal_binds": True}
+    )
     with Operations.context(ctx):
         rev.module.upgrade()
     return buf.getvalue()

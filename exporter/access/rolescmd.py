@@ -6,8 +6,8 @@ import os
 import sys
 
 from exporter.access import roles
-from exporter.database import connection
 from exporter.config import Config, ReaderConfig
+from exporter.database import connection
 from exporter.errors import ConfigError
 
 ADMIN_URL_ENV = "LITELLM_EXPORTER_ADMIN_URL"
@@ -41,15 +41,17 @@ def run(cfg: Config, action: str, admin_url: str | None, sql_only: bool, names: 
     if admin_url is not None:
         url = connection.normalize_url(admin_url)
         if url.password:
-            raise ConfigError(f"--admin.url must not hold a password (it would show in `ps`); use {ADMIN_URL_ENV}, "
-                              "PGPASSWORD or ~/.pgpass")
+            raise ConfigError(
+                f"--admin.url must not hold a password (it would show in `ps`); use {ADMIN_URL_ENV}, "
+                "PGPASSWORD or ~/.pgpass"
+            )
     elif os.environ.get(ADMIN_URL_ENV):
         url = connection.normalize_url(os.environ[ADMIN_URL_ENV])
     else:
         raise ConfigError(f"no admin connection: set {ADMIN_URL_ENV} or --admin.url")
     try:
         notices = roles.apply(url, readers, schema) if action == "apply" else roles.remove(url, schema)
-    except Exception as exc:  # noqa: BLE001 - one line, no secrets
+    except Exception as exc:
         if hasattr(exc, "orig"):
             raise connection.translate(exc, url) from None
         raise

@@ -6,14 +6,14 @@ import json
 import os
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from exporter.database import connection, schema
 from exporter.audit import queries, render_html, render_md, render_text
 from exporter.audit.model import Options
 from exporter.audit.report import build
 from exporter.config import Config, DatabaseConfig, parse_duration
+from exporter.database import connection, schema
 from exporter.errors import ConfigError, ExporterError, SchemaError
 from exporter.local.progress import TerminalProgress
 
@@ -62,8 +62,10 @@ def run(cfg: Config, opts: Options, postgres: str = "embedded") -> int:
                 report = audit(dbcfg, opts, connection.normalize_url(restored.reader_url), progress.step)
         else:
             if cfg.database.url is None:
-                raise ConfigError("no database: set --database.url (or LITELLM_EXPORTER_DATABASE_URL / DATABASE_URL)"
-                                  " or pass --dump FILE")
+                raise ConfigError(
+                    "no database: set --database.url (or LITELLM_EXPORTER_DATABASE_URL / DATABASE_URL)"
+                    " or pass --dump FILE"
+                )
             url = connection.normalize_url(cfg.database.url.get_secret_value())
             opts = _with_source(opts, f"{url.username or ''}@{connection.target(url)}")
             report = audit(cfg.database, opts, None, progress.step)
@@ -74,8 +76,11 @@ def run(cfg: Config, opts: Options, postgres: str = "embedded") -> int:
             Path(opts.output).write_text(text, encoding="utf-8")
         except OSError as exc:
             raise ExporterError(f"cannot write {opts.output}: {exc.strerror or exc}") from None
-        print(f"litellm-spend-exporter audit: wrote {opts.output} ({report['requests']} requests, "
-              f"{len(report['findings'])} findings, {time.monotonic() - t0:.1f}s)", file=sys.stderr)
+        print(
+            f"litellm-spend-exporter audit: wrote {opts.output} ({report['requests']} requests, "
+            f"{len(report['findings'])} findings, {time.monotonic() - t0:.1f}s)",
+            file=sys.stderr,
+        )
     else:
         sys.stdout.write(text)
     return 0
@@ -87,9 +92,8 @@ def _time(flag: str, value: str | None) -> datetime | None:
     try:
         ts = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ConfigError(f"{flag} {value!r} is not an ISO 8601 time (e.g. 2026-11-01 or 2026-11-01T08:00Z)") \
-            from None
-    return ts.astimezone(timezone.utc).replace(tzinfo=None) if ts.tzinfo else ts
+        raise ConfigError(f"{flag} {value!r} is not an ISO 8601 time (e.g. 2026-11-01 or 2026-11-01T08:00Z)") from None
+    return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
 
 
 def options(args) -> Options:
@@ -111,9 +115,20 @@ def options(args) -> Options:
         raise ConfigError("--ratio-threshold must be positive")
     if args.audit_dump and (args.cfg__database__url or os.environ.get("LITELLM_EXPORTER_DATABASE_URL")):
         raise ConfigError("--dump and --database.url are exclusive: audit one or the other")
-    return Options(since=since, until=until, last=last, key=args.audit_key, team=args.audit_team,
-                   model=args.audit_model, min_requests=args.audit_min_requests, ratio_threshold=args.audit_ratio,
-                   top=args.audit_top, fmt=args.audit_format, output=args.audit_output, dump=args.audit_dump)
+    return Options(
+        since=since,
+        until=until,
+        last=last,
+        key=args.audit_key,
+        team=args.audit_team,
+        model=args.audit_model,
+        min_requests=args.audit_min_requests,
+        ratio_threshold=args.audit_ratio,
+        top=args.audit_top,
+        fmt=args.audit_format,
+        output=args.audit_output,
+        dump=args.audit_dump,
+    )
 
 
 def _with_source(opts: Options, source: str) -> Options:

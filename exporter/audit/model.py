@@ -8,9 +8,29 @@ from datetime import datetime
 AUDIT_VERSION = 1
 # Top-level keys of the JSON report, in order; documented in README ("Audit") and pinned by tests/test_audit.py.
 KEYS = (
-    "audit_version", "generated_at", "source", "window", "requests", "failures", "error_rate", "errors_by_class",
-    "models", "deployments", "keys", "always_failing_models", "context_overflow", "spend_usd", "cost_concentration",
-    "tokens", "latency_seconds", "ttft_seconds", "attribution", "pricing", "budgets", "timeline", "findings",
+    "audit_version",
+    "generated_at",
+    "source",
+    "window",
+    "requests",
+    "failures",
+    "error_rate",
+    "errors_by_class",
+    "models",
+    "deployments",
+    "keys",
+    "always_failing_models",
+    "context_overflow",
+    "spend_usd",
+    "cost_concentration",
+    "tokens",
+    "latency_seconds",
+    "ttft_seconds",
+    "attribution",
+    "pricing",
+    "budgets",
+    "timeline",
+    "findings",
 )
 FORMATS = ("text", "md", "html", "json")
 

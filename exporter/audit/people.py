@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from exporter.audit.model import Options, ratio, share
 from exporter.audit.queries import Raw, finite
@@ -22,13 +22,14 @@ def _iso(ts: datetime | None) -> str | None:
     if ts is None:
         return None
     if ts.tzinfo is not None:
-        ts = ts.astimezone(timezone.utc).replace(tzinfo=None)
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
     return ts.isoformat() + "Z"
 
 
 def keys(detail: list[dict], raw: Raw) -> list[dict]:
-    acc = defaultdict(lambda: {"requests": 0, "failures": 0, "spend_usd": 0.0, "input_tokens": 0,
-                               "output_tokens": 0, "teams": set()})
+    acc = defaultdict(
+        lambda: {"requests": 0, "failures": 0, "spend_usd": 0.0, "input_tokens": 0, "output_tokens": 0, "teams": set()}
+    )
     for r in detail:
         a = acc[r["api_key"]]
         a["requests"] += r["requests"]
@@ -40,20 +41,39 @@ def keys(detail: list[dict], raw: Raw) -> list[dict]:
             a["teams"].add(raw.team_names.get(r["team_id"], r["team_id"]))
     out = []
     for api_key, a in acc.items():
-        out.append({"key": _key_name(raw, api_key), "hashed_api_key": api_key, "teams": sorted(a.pop("teams")),
-                    **a, "error_rate": share(a["failures"], a["requests"]),
-                    "input_output_ratio": ratio(a["input_tokens"], a["output_tokens"])})
+        out.append(
+            {
+                "key": _key_name(raw, api_key),
+                "hashed_api_key": api_key,
+                "teams": sorted(a.pop("teams")),
+                **a,
+                "error_rate": share(a["failures"], a["requests"]),
+                "input_output_ratio": ratio(a["input_tokens"], a["output_tokens"]),
+            }
+        )
     return sorted(out, key=lambda k: (-k["spend_usd"], -k["requests"], k["key"]))
 
 
 def _gap(rows: float, spend: float, requests: int, total_spend: float) -> dict:
-    return {"requests": int(rows), "share": share(rows, requests), "spend_usd": spend,
-            "spend_share": share(spend, total_spend)}
+    return {
+        "requests": int(rows),
+        "share": share(rows, requests),
+        "spend_usd": spend,
+        "spend_share": share(spend, total_spend),
+    }
 
 
 def attribution(detail: list[dict], raw: Raw, requests: int, spend: float) -> dict:
-    per = defaultdict(lambda: {"requests": 0, "spend": 0.0, "no_end_user": [0, 0.0], "no_tags": [0, 0.0],
-                               "no_team": [0, 0.0], "no_session": [0, 0.0]})
+    per = defaultdict(
+        lambda: {
+            "requests": 0,
+            "spend": 0.0,
+            "no_end_user": [0, 0.0],
+            "no_tags": [0, 0.0],
+            "no_team": [0, 0.0],
+            "no_session": [0, 0.0],
+        }
+    )
     for r in detail:
         p = per[r["api_key"]]
         p["requests"] += r["requests"]
@@ -68,27 +88,44 @@ def attribution(detail: list[dict], raw: Raw, requests: int, spend: float) -> di
     sess = {s["api_key"]: s for s in (raw.sessions or [])}
     for api_key, p in per.items():
         s = sess.get(api_key, {})
-        p["no_session"] = [p["requests"] - int(s.get("rows_reusable") or 0),
-                           p["spend"] - finite(s.get("spend_reusable"))]
+        p["no_session"] = [
+            p["requests"] - int(s.get("rows_reusable") or 0),
+            p["spend"] - finite(s.get("spend_reusable")),
+        ]
     total = {g: [sum(p[g][0] for p in per.values()), sum(p[g][1] for p in per.values())] for g in GAPS}
     have_sessions = raw.sessions is not None
     out = {"requests": requests, "spend_usd": spend}
     for g in GAPS:
         out[g] = _gap(*total[g], requests, spend) if (g != "no_session" or have_sessions) else None
     srows = raw.sessions or []
-    out.update({
-        "rows_with_end_user": requests - total["no_end_user"][0],
-        "rows_with_client_tags": requests - total["no_tags"][0],
-        "rows_with_team": requests - total["no_team"][0],
-        "rows_with_session_id": sum(int(s["rows_with_session"]) for s in srows) if have_sessions else None,
-        "rows_with_reusable_session_id": sum(int(s["rows_reusable"]) for s in srows) if have_sessions else None,
-        "distinct_session_ids": round(sum(finite(s["sessions"]) for s in srows)) if have_sessions else None,
-        "reusable_session_ids": round(sum(finite(s["reusable_sessions"]) for s in srows)) if have_sessions else None,
-        "by_key": sorted(({"key": _key_name(raw, k), "requests": p["requests"], "spend_usd": p["spend"],
-                           **{g: (share(p[g][0], p["requests"]) if (g != "no_session" or have_sessions) else None)
-                              for g in GAPS}}
-                          for k, p in per.items()), key=lambda x: (-x["spend_usd"], -x["requests"])),
-    })
+    out.update(
+        {
+            "rows_with_end_user": requests - total["no_end_user"][0],
+            "rows_with_client_tags": requests - total["no_tags"][0],
+            "rows_with_team": requests - total["no_team"][0],
+            "rows_with_session_id": sum(int(s["rows_with_session"]) for s in srows) if have_sessions else None,
+            "rows_with_reusable_session_id": sum(int(s["rows_reusable"]) for s in srows) if have_sessions else None,
+            "distinct_session_ids": round(sum(finite(s["sessions"]) for s in srows)) if have_sessions else None,
+            "reusable_session_ids": round(sum(finite(s["reusable_sessions"]) for s in srows))
+            if have_sessions
+            else None,
+            "by_key": sorted(
+                (
+                    {
+                        "key": _key_name(raw, k),
+                        "requests": p["requests"],
+                        "spend_usd": p["spend"],
+                        **{
+                            g: (share(p[g][0], p["requests"]) if (g != "no_session" or have_sessions) else None)
+                            for g in GAPS
+                        },
+                    }
+                    for k, p in per.items()
+                ),
+                key=lambda x: (-x["spend_usd"], -x["requests"]),
+            ),
+        }
+    )
     return out
 
 
@@ -116,9 +153,12 @@ def pricing(detail: list[dict]) -> dict:
         free_model = not a["priced_requests"] and is_free(model, item["model_groups"])
         (free if free_model else flagged).append({**item, "never_priced": not a["priced_requests"]})
     flagged.sort(key=lambda x: -x["unpriced_requests"])
-    return {"unpriced_requests": sum(x["unpriced_requests"] for x in flagged),
-            "unpriced_tokens": sum(x["unpriced_tokens"] for x in flagged),
-            "models": flagged, "free_models": [x["model"] for x in free]}
+    return {
+        "unpriced_requests": sum(x["unpriced_requests"] for x in flagged),
+        "unpriced_tokens": sum(x["unpriced_tokens"] for x in flagged),
+        "models": flagged,
+        "free_models": [x["model"] for x in free],
+    }
 
 
 def budgets(raw: Raw, opts: Options) -> dict:
@@ -129,7 +169,9 @@ def budgets(raw: Raw, opts: Options) -> dict:
     for r in raw.keys:
         if (opts.key and not key_match(r)) or (opts.team and opts.team not in (r["team_alias"], r["team_id"])):
             continue
-        ents.append(("key", r["key_alias"] or r["key_name"] or r["hashed_api_key"][:12], r, ("key", r["hashed_api_key"])))
+        ents.append(
+            ("key", r["key_alias"] or r["key_name"] or r["hashed_api_key"][:12], r, ("key", r["hashed_api_key"]))
+        )
     if not opts.key:
         for r in raw.teams:
             if opts.team and opts.team not in (r["team_alias"], r["team_id"]):
@@ -151,11 +193,24 @@ def budgets(raw: Raw, opts: Options) -> dict:
         days_left = 0.0 if left == 0 else (left / rate if rate > 0 else None)
         runs_out = raw.burn_end + timedelta(days=days_left) if days_left is not None else None
         reset = r.get("budget_reset_at")
-        out.append({"kind": kind, "name": name, "spend_usd": spent, "max_budget_usd": limit, "used": used,
-                    "remaining_usd": limit - spent, "burn_usd_per_day": rate, "days_left": days_left,
-                    "runs_out_at": _iso(runs_out), "budget_reset_at": _iso(reset),
-                    "resets_first": bool(reset and runs_out and reset.replace(tzinfo=None) < runs_out)})
+        out.append(
+            {
+                "kind": kind,
+                "name": name,
+                "spend_usd": spent,
+                "max_budget_usd": limit,
+                "used": used,
+                "remaining_usd": limit - spent,
+                "burn_usd_per_day": rate,
+                "days_left": days_left,
+                "runs_out_at": _iso(runs_out),
+                "budget_reset_at": _iso(reset),
+                "resets_first": bool(reset and runs_out and reset.replace(tzinfo=None) < runs_out),
+            }
+        )
     out.sort(key=lambda e: (-e["used"], e["kind"], e["name"]))
-    return {"threshold": opts.budget_threshold, "burn_window": {"start": _iso(raw.burn_start),
-                                                                "end": _iso(raw.burn_end), "days": days},
-            "entities": out}
+    return {
+        "threshold": opts.budget_threshold,
+        "burn_window": {"start": _iso(raw.burn_start), "end": _iso(raw.burn_end), "days": days},
+        "entities": out,
+    }

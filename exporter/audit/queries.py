@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from exporter.database import sqlfiles
 from exporter.audit.model import Options
+from exporter.database import sqlfiles
 from exporter.database.schema import Capabilities
 
 SPEND_LOGS = "LiteLLM_SpendLogs"
@@ -64,7 +64,7 @@ def _rows(conn: Connection, name: str, params: dict | None = None) -> list[dict]
 def _naive(ts: datetime | None) -> datetime | None:
     if ts is None or ts.tzinfo is None:
         return ts
-    return ts.astimezone(timezone.utc).replace(tzinfo=None)
+    return ts.astimezone(UTC).replace(tzinfo=None)
 
 
 def bucket_for(span_seconds: float) -> int:
@@ -97,8 +97,15 @@ def collect(conn: Connection, caps: Capabilities, opts: Options, step=lambda nam
     first, last = _naive(ext["first_start"]), _naive(ext["last_start"])
     span = ((last - first).total_seconds() if first and last else 0) or 3600
     raw = Raw(start, end, first, last, _naive(ext["db_now"]), bucket_for(span))
-    params = {"start": start or EARLIEST, "end": end or LATEST, "model_group": opts.model, "key_alias": opts.key,
-              "team_alias": opts.team, "bucket_seconds": raw.bucket_seconds, "limit": opts.top}
+    params = {
+        "start": start or EARLIEST,
+        "end": end or LATEST,
+        "model_group": opts.model,
+        "key_alias": opts.key,
+        "team_alias": opts.team,
+        "bucket_seconds": raw.bucket_seconds,
+        "limit": opts.top,
+    }
     step("cube")
     # The planner cannot estimate the groups of these expressions and picks a sort of every (wide) row;
     # hashing them, with partial aggregation in parallel workers, is several times faster.
@@ -112,8 +119,9 @@ def collect(conn: Connection, caps: Capabilities, opts: Options, step=lambda nam
         raw.sessions = _rows(conn, "audit/sessions", params)
     step("budgets")
     if end is None and any(params[k] for k in NO_FILTERS):  # budgets burn at the ledger's pace, not the filter's
-        last = _naive(_rows(conn, "audit/window", {"start": start or EARLIEST, "end": LATEST, **NO_FILTERS})[0]
-                      ["last_start"])
+        last = _naive(
+            _rows(conn, "audit/window", {"start": start or EARLIEST, "end": LATEST, **NO_FILTERS})[0]["last_start"]
+        )
     _budgets(conn, caps, raw, start, end, last)
     return raw
 
@@ -128,8 +136,11 @@ def _budgets(conn: Connection, caps: Capabilities, raw: Raw, start, end, last) -
     if ledger_first is not None and ledger_first > raw.burn_start:
         raw.burn_start = ledger_first
     raw.keys = _rows(conn, "key_budgets", {"limit": MAX_USERS})  # the most at risk first
-    raw.teams = _rows(conn, "team_budgets" if caps.usable("LiteLLM_TeamTable", "soft_budget") else "team_budgets_nosoft",
-                      {"limit": MAX_USERS})
+    raw.teams = _rows(
+        conn,
+        "team_budgets" if caps.usable("LiteLLM_TeamTable", "soft_budget") else "team_budgets_nosoft",
+        {"limit": MAX_USERS},
+    )
     raw.users = _rows(conn, "user_budgets", {"limit": MAX_USERS})
     for r in _rows(conn, "key_names"):
         raw.key_names[r["hashed_api_key"]] = r["key_alias"] or r["key_name"] or r["hashed_api_key"][:12]

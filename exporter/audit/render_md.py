@@ -10,7 +10,7 @@ def _cell(text: str) -> str:
 
 
 def render(report: dict) -> str:
-    out = [f"# LiteLLM spend audit", "", f"Source: {report['source']}  ", f"Generated: {report['generated_at']}", ""]
+    out = ["# LiteLLM spend audit", "", f"Source: {report['source']}  ", f"Generated: {report['generated_at']}", ""]
     for s in sections(report):
         out += [f"## {s.title}", ""]
         out += [f"{line}  " for line in s.lines]

@@ -18,8 +18,9 @@ def widths(t) -> list[int]:
     """Column widths that fit WIDTH: numbers and headers are never cut (rich would crop a no_wrap column, even the
     last one); the widest text column folds first, down to 12 characters (34 for the first column)."""
     natural = [max([len(h)] + [len(row[i]) for row in t.rows]) for i, h in enumerate(t.headers)]
-    floor = [n if i in t.numeric else min(n, max(len(t.headers[i]), 34 if i == 0 else 12))
-             for i, n in enumerate(natural)]
+    floor = [
+        n if i in t.numeric else min(n, max(len(t.headers[i]), 34 if i == 0 else 12)) for i, n in enumerate(natural)
+    ]
     out = list(natural)
     budget = WIDTH - GAP * (len(out) - 1)
     while sum(out) > budget:
@@ -32,8 +33,14 @@ def widths(t) -> list[int]:
 
 def render(report: dict, color: bool = False) -> str:
     buf = io.StringIO()
-    console = Console(file=buf, width=WIDTH, force_terminal=color, color_system="standard" if color else None,
-                      highlight=False, emoji=False)
+    console = Console(
+        file=buf,
+        width=WIDTH,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+    )
     console.print(f"[bold]LiteLLM spend audit[/bold]  ({report['source']})")
     for s in sections(report):
         console.print()
@@ -43,12 +50,18 @@ def render(report: dict, color: bool = False) -> str:
         for t in s.tables:
             if not t.rows:
                 continue
-            table = RichTable(title=t.title or None, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-                              padding=(0, 1), collapse_padding=True, show_edge=False)
+            table = RichTable(
+                title=t.title or None,
+                title_justify="left",
+                box=box.SIMPLE_HEAD,
+                pad_edge=False,
+                padding=(0, 1),
+                collapse_padding=True,
+                show_edge=False,
+            )
             for i, (h, width) in enumerate(zip(t.headers, widths(t))):
                 right = i in t.numeric
-                table.add_column(h, justify="right" if right else "left", no_wrap=right, overflow="fold",
-                                 width=width)
+                table.add_column(h, justify="right" if right else "left", no_wrap=right, overflow="fold", width=width)
             for row in t.rows:
                 table.add_row(*row)
             console.print(table)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.engine import Connection
 
 from exporter.database import sqlfiles
-from exporter.metrics.labels import disambiguate, label_value
 from exporter.database.schema import Capabilities
+from exporter.metrics.labels import disambiguate, label_value
 from exporter.metrics.spec import BY_NAME, DEFAULT_LIMITS
 
 
@@ -20,7 +20,7 @@ def epoch(ts: datetime | None) -> float | None:
     if ts is None:
         return None
     if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=timezone.utc)
+        ts = ts.replace(tzinfo=UTC)
     return ts.timestamp()
 
 
@@ -43,8 +43,10 @@ class _Entity:
         return GaugeMetricFamily(name, BY_NAME[name].help, labels=self.label_names)
 
     def build(self, rows: list[tuple]) -> list:
-        spend, limit, remaining, reset = (self.family(s) for s in (
-            "spend_usd", "max_budget_usd", "budget_remaining_usd", "budget_reset_timestamp_seconds"))
+        spend, limit, remaining, reset = (
+            self.family(s)
+            for s in ("spend_usd", "max_budget_usd", "budget_remaining_usd", "budget_reset_timestamp_seconds")
+        )
         soft = self.family("soft_budget_usd") if f"litellm_db_{self.entity}_soft_budget_usd" in BY_NAME else None
         for labels, spent, max_budget, soft_budget, reset_at in rows:
             spent = finite(spent)
@@ -77,28 +79,49 @@ class Budgets:
         team_sql = "team_budgets" if caps.usable("LiteLLM_TeamTable", "soft_budget") else "team_budgets_nosoft"
         teams = conn.execute(sqlfiles.statement(team_sql), {"limit": self.limits["team_alias"]}).all()
         out += _Entity("team", ("team", "team_alias")).build(
-            [([label_value(t.team_id), label_value(t.team_alias or t.team_id)], t.spend, t.max_budget,
-              t.soft_budget, t.budget_reset_at) for t in teams])
+            [
+                (
+                    [label_value(t.team_id), label_value(t.team_alias or t.team_id)],
+                    t.spend,
+                    t.max_budget,
+                    t.soft_budget,
+                    t.budget_reset_at,
+                )
+                for t in teams
+            ]
+        )
         users = conn.execute(sqlfiles.statement("user_budgets"), {"limit": self.limits["user"]}).all()
         out += _Entity("user", ("user",)).build(
-            [([label_value(u.user_id)], u.spend, u.max_budget, None, u.budget_reset_at) for u in users])
+            [([label_value(u.user_id)], u.spend, u.max_budget, None, u.budget_reset_at) for u in users]
+        )
         if caps.usable("LiteLLM_OrganizationTable"):
             orgs = conn.execute(sqlfiles.statement("org_budgets")).all()
             out += _Entity("org", ("org_id", "org_alias")).build(
-                [([label_value(o.organization_id), label_value(o.organization_alias)], o.spend, o.max_budget,
-                  None, o.budget_reset_at) for o in orgs])
+                [
+                    (
+                        [label_value(o.organization_id), label_value(o.organization_alias)],
+                        o.spend,
+                        o.max_budget,
+                        None,
+                        o.budget_reset_at,
+                    )
+                    for o in orgs
+                ]
+            )
         if caps.usable("LiteLLM_EndUserTable"):
             ends = conn.execute(sqlfiles.statement("end_user_budgets"), {"limit": self.limits["end_user"]}).all()
             out += _Entity("end_user", ("end_user",)).build(
-                [([label_value(e.user_id)], e.spend, e.max_budget, None, e.budget_reset_at) for e in ends])
+                [([label_value(e.user_id)], e.spend, e.max_budget, None, e.budget_reset_at) for e in ends]
+            )
         self._pending = out
 
     def _keys(self, rows) -> list:
         names = disambiguate([(r.key_alias or r.key_name or "", r.key_name or "", r.hashed_api_key) for r in rows])
         entity = _Entity("key", ("api_key_alias", "team_alias"))
         labelled = [[name, label_value(r.team_alias or r.team_id or "")] for r, name in zip(rows, names)]
-        out = entity.build([(lbl, r.spend, r.max_budget, r.soft_budget, r.budget_reset_at)
-                            for lbl, r in zip(labelled, rows)])
+        out = entity.build(
+            [(lbl, r.spend, r.max_budget, r.soft_budget, r.budget_reset_at) for lbl, r in zip(labelled, rows)]
+        )
         blocked, expired = entity.family("blocked"), entity.family("expired")
         now = self.clock()
         for lbl, r in zip(labelled, rows):

@@ -6,10 +6,17 @@ from operator import attrgetter, itemgetter
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-from exporter.metrics.labels import label_value
 from exporter.collect.totals import RAW_DIMS, Ledger
-from exporter.metrics.spec import (BY_NAME, DURATION_BUCKETS, OTHER, SPEND_LOGS_FAMILIES, TTFT_BUCKETS, UNKNOWN_KEY,
-                           Family)
+from exporter.metrics.labels import label_value
+from exporter.metrics.spec import (
+    BY_NAME,
+    DURATION_BUCKETS,
+    OTHER,
+    SPEND_LOGS_FAMILIES,
+    TTFT_BUCKETS,
+    UNKNOWN_KEY,
+    Family,
+)
 
 CACHE_FAMILIES = ("litellm_db_cache_read_input_tokens_total", "litellm_db_cache_creation_input_tokens_total")
 _VALUE = {  # counter family -> the Totals field it sums
@@ -21,8 +28,10 @@ _VALUE = {  # counter family -> the Totals field it sums
     "litellm_db_cache_creation_input_tokens_total": "cache_creation_tokens",
     "litellm_db_errors_total": "requests",
 }
-_HISTOGRAMS = {"litellm_db_request_duration_seconds": ("duration", "duration_sum", DURATION_BUCKETS),
-               "litellm_db_time_to_first_token_seconds": ("ttft", "ttft_sum", TTFT_BUCKETS)}
+_HISTOGRAMS = {
+    "litellm_db_request_duration_seconds": ("duration", "duration_sum", DURATION_BUCKETS),
+    "litellm_db_time_to_first_token_seconds": ("ttft", "ttft_sum", TTFT_BUCKETS),
+}
 
 
 def family_labels(configured: dict[str, list[str]], cache_tokens: bool) -> dict[str, tuple[str, ...]]:
@@ -37,6 +46,7 @@ def family_labels(configured: dict[str, list[str]], cache_tokens: bool) -> dict[
 
 def _namer(key_names: dict, team_names: dict):
     """Raw (dims, status, error) key -> {label: value} for every label a family can use."""
+
     def alias(api_key: str) -> str:
         if api_key in ("", OTHER):
             return api_key
@@ -50,12 +60,19 @@ def _namer(key_names: dict, team_names: dict):
     def labels(key: tuple) -> dict:
         raw = dict(zip(RAW_DIMS, key))
         return {
-            "requested_model": label_value(raw["requested_model"]), "model": label_value(raw["model"]),
-            "api_provider": label_value(raw["api_provider"]), "api_key_alias": alias(raw["api_key"]),
-            "hashed_api_key": raw["api_key"], "team": label_value(raw["team"]),
-            "team_alias": team_alias(raw["team"]), "user": label_value(raw["user"]),
-            "end_user": label_value(raw["end_user"]), "status": key[-2], "error_class": key[-1],
+            "requested_model": label_value(raw["requested_model"]),
+            "model": label_value(raw["model"]),
+            "api_provider": label_value(raw["api_provider"]),
+            "api_key_alias": alias(raw["api_key"]),
+            "hashed_api_key": raw["api_key"],
+            "team": label_value(raw["team"]),
+            "team_alias": team_alias(raw["team"]),
+            "user": label_value(raw["user"]),
+            "end_user": label_value(raw["end_user"]),
+            "status": key[-2],
+            "error_class": key[-1],
         }
+
     return labels
 
 
@@ -67,8 +84,9 @@ def _projection(labels: tuple[str, ...]):
     return (lambda lbls: (get(lbls),)) if len(labels) == 1 else get
 
 
-def families(ledger: Ledger, labels_of: dict[str, tuple[str, ...]], key_names: dict, team_names: dict,
-             lag: float | None) -> list:
+def families(
+    ledger: Ledger, labels_of: dict[str, tuple[str, ...]], key_names: dict, team_names: dict, lag: float | None
+) -> list:
     namer = _namer(key_names, team_names)
     named = [(namer(key), totals) for key, totals in ledger.totals.items()]
     out = []
@@ -89,16 +107,23 @@ def families(ledger: Ledger, labels_of: dict[str, tuple[str, ...]], key_names: d
         for k in sorted(sums):
             metric.add_metric(list(k), float(sums[k]))
         out.append(metric)
-    skipped = CounterMetricFamily("litellm_db_rows_skipped", BY_NAME["litellm_db_rows_skipped_total"].help,
-                                  labels=["reason"])
+    skipped = CounterMetricFamily(
+        "litellm_db_rows_skipped", BY_NAME["litellm_db_rows_skipped_total"].help, labels=["reason"]
+    )
     for reason, count in sorted(ledger.skips.items()):
         skipped.add_metric([reason], count)
-    counted = GaugeMetricFamily("litellm_db_spend_logs_rows_counted",
-                                BY_NAME["litellm_db_spend_logs_rows_counted"].help, value=ledger.rows_counted)
+    counted = GaugeMetricFamily(
+        "litellm_db_spend_logs_rows_counted",
+        BY_NAME["litellm_db_spend_logs_rows_counted"].help,
+        value=ledger.rows_counted,
+    )
     out += [skipped, counted]
     if lag is not None:
-        out.append(GaugeMetricFamily("litellm_db_ingest_lag_seconds", BY_NAME["litellm_db_ingest_lag_seconds"].help,
-                                     value=max(lag, 0.0)))
+        out.append(
+            GaugeMetricFamily(
+                "litellm_db_ingest_lag_seconds", BY_NAME["litellm_db_ingest_lag_seconds"].help, value=max(lag, 0.0)
+            )
+        )
     return out
 
 

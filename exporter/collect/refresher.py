@@ -11,17 +11,18 @@ import logging
 import platform
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 import sqlalchemy as sa
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy.engine import Connection, Engine
 
 from exporter import __version__
+from exporter.collect.exposition import Renderer
 from exporter.database import connection, schema, sqlfiles
 from exporter.errors import ExporterError, SchemaError
-from exporter.collect.exposition import Renderer
 from exporter.metrics.spec import BY_NAME
 
 log = logging.getLogger("exporter.refresh")
@@ -125,11 +126,13 @@ class Refresher:
                     schema.require(self.caps)
                     self._guard_write_role(self.caps)
                 if self._write_risks:
-                    log.warning("the database role can write: %s (running anyway: --unsafe.allow-write-role)",
-                                "; ".join(self._write_risks))
+                    log.warning(
+                        "the database role can write: %s (running anyway: --unsafe.allow-write-role)",
+                        "; ".join(self._write_risks),
+                    )
                 for source in self.sources:
                     source.collect(conn, self.caps)
-        except Exception as exc:  # noqa: BLE001 - a refresh must never kill the loop
+        except Exception as exc:
             for source in self.sources:
                 source.rollback()
             if not isinstance(exc, ExporterError):
@@ -152,14 +155,20 @@ class Refresher:
         return True
 
     def _schema_stale(self) -> bool:
-        return (self.caps is None or self._caps_at is None or not self._up
-                or time.monotonic() - self._caps_at > self.schema_ttl)
+        return (
+            self.caps is None
+            or self._caps_at is None
+            or not self._up
+            or time.monotonic() - self._caps_at > self.schema_ttl
+        )
 
     def _guard_write_role(self, caps: schema.Capabilities) -> None:
         risks = schema.write_risks(caps)
         if risks and not self.allow_write_role:
-            raise ExporterError(f"refusing to run: {risks[0]}; connect as a read-only role (see "
-                                "`litellm-spend-exporter roles apply`) or pass --unsafe.allow-write-role")
+            raise ExporterError(
+                f"refusing to run: {risks[0]}; connect as a read-only role (see "
+                "`litellm-spend-exporter roles apply`) or pass --unsafe.allow-write-role"
+            )
         self._write_risks = risks
 
     def _record_statements(self) -> None:

@@ -19,17 +19,26 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
 from exporter.collect import families
-from exporter.database import sqlfiles
-from exporter.metrics import error_classes
+from exporter.collect.totals import (
+    FIRST_DAY,
+    MAX_FUTURE_SECONDS,
+    ZERO,
+    Ledger,
+    Observation,
+    Skips,
+    Totals,
+    clean_row,
+    negated_bounds,
+)
 from exporter.config import Config
-from exporter.collect.totals import (FIRST_DAY, MAX_FUTURE_SECONDS, ZERO, Ledger, Observation, Skips, Totals, clean_row,
-                             negated_bounds)
+from exporter.database import sqlfiles
 from exporter.database.schema import Capabilities
+from exporter.metrics import error_classes
 from exporter.metrics.spec import DEFAULT_LIMITS, DURATION_BUCKETS, TTFT_BUCKETS
 
 log = logging.getLogger("exporter.spend_logs")
@@ -37,8 +46,14 @@ _YEAR_ONE = datetime(1, 1, 1)
 MAX_MINUTES_PER_QUERY = 60  # a re-read covers at most this many contiguous minutes
 PAGE_ROWS = 10_000  # rows per round trip (bounds the result held in memory)
 CENSUS_MAX_AGE = 300.0
-_SKIP_REASONS = ("nonfinite_spend", "negative_spend", "negative_tokens", "huge_tokens", "negative_duration",
-                 "nonfinite_duration")
+_SKIP_REASONS = (
+    "nonfinite_spend",
+    "negative_spend",
+    "negative_tokens",
+    "huge_tokens",
+    "negative_duration",
+    "nonfinite_duration",
+)
 
 
 @dataclass
@@ -99,14 +114,14 @@ def _minute(ts: datetime) -> datetime:
 
 
 def _epoch(ts: datetime) -> float:
-    return (ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)).timestamp()
+    return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).timestamp()
 
 
 def _from_minute(minute: int, aware: bool) -> datetime:
     try:
-        ts = datetime.fromtimestamp(minute * 60, tz=timezone.utc)
+        ts = datetime.fromtimestamp(minute * 60, tz=UTC)
     except (OverflowError, ValueError, OSError):  # the minute after 9999-12-31 23:59: the end of time
-        ts = datetime.max.replace(tzinfo=timezone.utc)
+        ts = datetime.max.replace(tzinfo=UTC)
     return ts if aware else ts.replace(tzinfo=None)
 
 
@@ -149,14 +164,17 @@ class SpendLogs:
 
     # -- reading -----------------------------------------------------------------------------------
     def _flags(self) -> dict:
-        return {"with_user": self.with_user, "with_end_user": self.with_end_user,
-                "with_cache_tokens": self.cache_tokens}
+        return {
+            "with_user": self.with_user,
+            "with_end_user": self.with_end_user,
+            "with_cache_tokens": self.cache_tokens,
+        }
 
     def collect(self, conn: Connection, caps: Capabilities) -> None:
         variant = "" if caps.status_column else "_nostatus"
         aware = caps.timestamps_with_time_zone
         hw = conn.execute(sqlfiles.statement("spend_logs_high_water")).one()
-        db_now = hw.db_now.replace(tzinfo=timezone.utc) if aware else hw.db_now
+        db_now = hw.db_now.replace(tzinfo=UTC) if aware else hw.db_now
         cold = self.window_from is None
         newest = self.newest
         if cold:
@@ -164,8 +182,14 @@ class SpendLogs:
         window_from = _minute((newest or db_now) - self.overlap)
         if not cold:
             window_from = max(window_from, self.window_from)  # never re-open counted history
-        p = _Pending(window_from=window_from, cursor=self.cursor or (window_from, ""), newest=self.newest,
-                     db_now=db_now, inserted=hw.inserted, out_of_range=max(self.out_of_range, hw.out_of_range))
+        p = _Pending(
+            window_from=window_from,
+            cursor=self.cursor or (window_from, ""),
+            newest=self.newest,
+            db_now=db_now,
+            inserted=hw.inserted,
+            out_of_range=max(self.out_of_range, hw.out_of_range),
+        )
         if p.out_of_range > self.out_of_range:
             p.skips["start_time_out_of_range"] += p.out_of_range - self.out_of_range
         if cold:
@@ -188,14 +212,19 @@ class SpendLogs:
 
         # 2. rows that landed behind the cursor: a census of the window when the insert counter cannot rule
         # them out (or it is old), then every minute whose count changed is read again
-        unexplained = None if self.inserted is None or hw.inserted is None else \
-            hw.inserted - self.inserted - self.counted_since - p.after_cursor
+        unexplained = (
+            None
+            if self.inserted is None or hw.inserted is None
+            else hw.inserted - self.inserted - self.counted_since - p.after_cursor
+        )
         age = (_epoch(db_now) - _epoch(self.census_at)) if self.census_at else None
         if caught_up and (cold or unexplained != 0 or age is None or age >= CENSUS_MAX_AGE):
             self._census(conn, variant, p, aware, self.max_rows - read)
 
-        for sql_name, target, column in (("key_names", p.key_names, "hashed_api_key"),
-                                         ("team_names", p.team_names, "team_id")):
+        for sql_name, target, column in (
+            ("key_names", p.key_names, "hashed_api_key"),
+            ("team_names", p.team_names, "team_id"),
+        ):
             deleted = "LiteLLM_Deleted" + ("VerificationToken" if sql_name == "key_names" else "TeamTable")
             names = ["deleted_" + sql_name] if caps.usable(deleted) else []
             for name in names + [sql_name]:  # live rows last, so they win
@@ -209,12 +238,16 @@ class SpendLogs:
         ledger = Ledger(self.ledger.limits_configured)
         today = int(_epoch(p.db_now) // 86400)
         after: datetime | str = "-infinity"
-        params = {**self._flags(), "neg_duration_bounds": negated_bounds(DURATION_BUCKETS),
-                  "neg_ttft_bounds": negated_bounds(TTFT_BUCKETS)}
+        params = {
+            **self._flags(),
+            "neg_duration_bounds": negated_bounds(DURATION_BUCKETS),
+            "neg_ttft_bounds": negated_bounds(TTFT_BUCKETS),
+        }
         started, logged, days = time.monotonic(), time.monotonic(), 0
         while True:
-            first = conn.execute(sqlfiles.statement("spend_logs_next_start"),
-                                 {"after": after, "before": before}).scalar()
+            first = conn.execute(
+                sqlfiles.statement("spend_logs_next_start"), {"after": after, "before": before}
+            ).scalar()
             if first is None:
                 break
             # a span of history whose aggregate stays well inside statement_timeout ('-infinity' rows: up to year
@@ -222,11 +255,15 @@ class SpendLogs:
             if math.isfinite(first):
                 upper = min(_from_minute(int(first // 60) + max(1, int(self._history_days * 1440)), aware), before)
             else:
-                upper = min(_YEAR_ONE.replace(tzinfo=timezone.utc) if aware else _YEAR_ONE, before)
+                upper = min(_YEAR_ONE.replace(tzinfo=UTC) if aware else _YEAR_ONE, before)
             t0 = time.monotonic()
             conn.execute(sqlfiles.statement("history_planning"), {"enable": "off"})
-            groups = [self._group(g, p.skips) for g in conn.execute(
-                sqlfiles.statement("spend_logs_totals" + variant), {"after": after, "before": upper, **params})]
+            groups = [
+                self._group(g, p.skips)
+                for g in conn.execute(
+                    sqlfiles.statement("spend_logs_totals" + variant), {"after": after, "before": upper, **params}
+                )
+            ]
             conn.execute(sqlfiles.statement("history_planning"), {"enable": "on"})
             self._history_days = _next_span(self._history_days, time.monotonic() - t0, self.statement_timeout)
             for key, totals, _first in sorted(groups, key=lambda g: (g[0][0], g[2], g[0])):
@@ -235,11 +272,15 @@ class SpendLogs:
             after, days = upper, days + 1
             if time.monotonic() - logged > 10:
                 logged = time.monotonic()
-                log.info("cold start: counting SpendLogs history", extra={
-                    "days_done": days, "up_to": str(upper), "rows": ledger.rows_counted})
+                log.info(
+                    "cold start: counting SpendLogs history",
+                    extra={"days_done": days, "up_to": str(upper), "rows": ledger.rows_counted},
+                )
         if days > 30 or time.monotonic() - started > 10:
-            log.info("cold start: SpendLogs history counted", extra={
-                "days": days, "rows": ledger.rows_counted, "seconds": round(time.monotonic() - started, 1)})
+            log.info(
+                "cold start: SpendLogs history counted",
+                extra={"days": days, "rows": ledger.rows_counted, "seconds": round(time.monotonic() - started, 1)},
+            )
         return ledger
 
     def _rows(self, conn: Connection, variant: str, start: tuple, end: datetime):
@@ -247,8 +288,9 @@ class SpendLogs:
         stmt = sqlfiles.statement("spend_logs_rows" + variant)
         resumed = False
         while True:
-            page = conn.execute(stmt, {"from_time": start[0], "from_id": start[1], "to_time": end,
-                                       "limit": PAGE_ROWS, **self._flags()}).all()
+            page = conn.execute(
+                stmt, {"from_time": start[0], "from_id": start[1], "to_time": end, "limit": PAGE_ROWS, **self._flags()}
+            ).all()
             for row in page:
                 if resumed and (row.start_time, row.request_id) == start:
                     continue  # the last row of the previous page
@@ -272,8 +314,9 @@ class SpendLogs:
         return True
 
     def _census(self, conn: Connection, variant: str, p: _Pending, aware: bool, budget: int) -> None:
-        census = {row.minute: row.n for row in
-                  conn.execute(sqlfiles.statement("spend_logs_census"), {"since": p.window_from})}
+        census = {
+            row.minute: row.n for row in conn.execute(sqlfiles.statement("spend_logs_census"), {"since": p.window_from})
+        }
         rows = 0
         changed = sorted(m for m in census.keys() | p.census.keys() if census.get(m, 0) != p.census.get(m, 0))
         known = dict(p.census)
@@ -292,14 +335,25 @@ class SpendLogs:
                 self._count(row, p, aware)
 
     def _raw(self, row) -> _Row:
-        return _Row(day=FIRST_DAY if row.day is None else row.day,
-                    dims=(row.requested_model, row.model, row.api_provider, row.api_key, row.team, row.user,
-                          row.end_user), start_epoch=_epoch(row.start_time), status=row.status, spend=row.spend,
-                    input_tokens=row.input_tokens, output_tokens=row.output_tokens,
-                    cache_read_tokens=row.cache_read_tokens, cache_creation_tokens=row.cache_creation_tokens,
-                    negative_cache_tokens=row.negative_cache_tokens, huge_cache_tokens=row.huge_cache_tokens,
-                    duration=row.duration, ttft=row.ttft, normalized_error=row.normalized_error,
-                    error_code=row.error_code, error_class=row.error_class, error_hint=row.error_hint)
+        return _Row(
+            day=FIRST_DAY if row.day is None else row.day,
+            dims=(row.requested_model, row.model, row.api_provider, row.api_key, row.team, row.user, row.end_user),
+            start_epoch=_epoch(row.start_time),
+            status=row.status,
+            spend=row.spend,
+            input_tokens=row.input_tokens,
+            output_tokens=row.output_tokens,
+            cache_read_tokens=row.cache_read_tokens,
+            cache_creation_tokens=row.cache_creation_tokens,
+            negative_cache_tokens=row.negative_cache_tokens,
+            huge_cache_tokens=row.huge_cache_tokens,
+            duration=row.duration,
+            ttft=row.ttft,
+            normalized_error=row.normalized_error,
+            error_code=row.error_code,
+            error_class=row.error_class,
+            error_hint=row.error_hint,
+        )
 
     @staticmethod
     def _group(g, skips: Skips) -> tuple:
@@ -310,11 +364,17 @@ class SpendLogs:
         failed = g.status == "failure"
         error = error_classes.classify(g.normalized_error, g.error_code, g.error_class, g.error_hint) if failed else ""
         totals = Totals(
-            requests=int(g.requests), spend=g.spend or ZERO, input_tokens=int(g.input_tokens or 0),
-            output_tokens=int(g.output_tokens or 0), cache_read_tokens=int(g.cache_read_tokens or 0),
+            requests=int(g.requests),
+            spend=g.spend or ZERO,
+            input_tokens=int(g.input_tokens or 0),
+            output_tokens=int(g.output_tokens or 0),
+            cache_read_tokens=int(g.cache_read_tokens or 0),
             cache_creation_tokens=int(g.cache_creation_tokens or 0),
-            duration=_buckets(g, "duration_w", DURATION_BUCKETS), duration_sum=g.duration_sum or ZERO,
-            ttft=_buckets(g, "ttft_w", TTFT_BUCKETS), ttft_sum=g.ttft_sum or ZERO)
+            duration=_buckets(g, "duration_w", DURATION_BUCKETS),
+            duration_sum=g.duration_sum or ZERO,
+            ttft=_buckets(g, "ttft_w", TTFT_BUCKETS),
+            ttft_sum=g.ttft_sum or ZERO,
+        )
         dims = (g.requested_model, g.model, g.api_provider, g.api_key, g.team, g.user, g.end_user)
         key = (FIRST_DAY if g.day is None else g.day, dims, "failure" if failed else "success", error)
         return key, totals, g.first_start
@@ -329,7 +389,8 @@ class SpendLogs:
         if p.ledger is not None:
             self.ledger = p.ledger
         for (day, dims, status, error_class), (totals, _first) in sorted(
-                p.totals.items(), key=lambda kv: (kv[0][0], kv[1][1], kv[0])):
+            p.totals.items(), key=lambda kv: (kv[0][0], kv[1][1], kv[0])
+        ):
             self.ledger.forget_before(min(day, today))
             self.ledger.apply(day, dims, status, error_class, totals)
         first_minute = int(_epoch(p.window_from) // 60)
@@ -338,8 +399,10 @@ class SpendLogs:
         for reason, count in p.skips.items():
             if count and reason not in self._logged:  # once per reason, not per row
                 self._logged.add(reason)
-                log.warning("skipped or clamped SpendLogs values (counted in litellm_db_rows_skipped_total)",
-                            extra={"reason": reason, "rows": count})
+                log.warning(
+                    "skipped or clamped SpendLogs values (counted in litellm_db_rows_skipped_total)",
+                    extra={"reason": reason, "rows": count},
+                )
         for minute, idents in p.idents.items():
             self.seen.setdefault(minute, set()).update(idents)
         for minute in [m for m in self.seen if m < first_minute]:

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from decimal import Context, Decimal
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Context, Decimal
 
 from exporter.metrics import error_classes
 from exporter.metrics.spec import DURATION_BUCKETS, OTHER, TTFT_BUCKETS
@@ -28,15 +28,21 @@ from exporter.metrics.spec import DURATION_BUCKETS, OTHER, TTFT_BUCKETS
 # Raw dimensions in the order rows carry them; folded to at most `limit` values each.
 RAW_DIMS = ("requested_model", "model", "api_provider", "api_key", "team", "user", "end_user")
 # Which exposed label limits which raw dimension.
-LIMIT_OF = {"requested_model": ("requested_model",), "model": ("model",), "api_provider": ("api_provider",),
-            "api_key": ("api_key_alias", "hashed_api_key"), "team": ("team", "team_alias"),
-            "user": ("user",), "end_user": ("end_user",)}
+LIMIT_OF = {
+    "requested_model": ("requested_model",),
+    "model": ("model",),
+    "api_provider": ("api_provider",),
+    "api_key": ("api_key_alias", "hashed_api_key"),
+    "team": ("team", "team_alias"),
+    "user": ("user",),
+    "end_user": ("end_user",),
+}
 _N_DUR = len(DURATION_BUCKETS) + 1
 _N_TTFT = len(TTFT_BUCKETS) + 1
 MAX_FUTURE_SECONDS = 300.0
 ZERO = Decimal(0)
 DAY_SECONDS = 86400
-FIRST_DAY = -10**7  # the day of rows whose startTime is -infinity
+FIRST_DAY = -(10**7)  # the day of rows whose startTime is -infinity
 RANKED_DAYS = range(-8, -1)  # members of day d are ranked by spend over days d-8 .. d-2
 # Sums are exact decimals, so that the order rows are added in (one SQL aggregate at start, then rows one by
 # one) never changes a value: two exporters started at different times expose identical numbers. Each float8
@@ -64,7 +70,7 @@ class Totals:
     ttft: list = field(default_factory=lambda: [0] * _N_TTFT)
     ttft_sum: Decimal = ZERO
 
-    def add(self, obs: "Observation | Totals") -> None:
+    def add(self, obs: Observation | Totals) -> None:
         """Add an observation, or another Totals."""
         self.requests += obs.requests
         self.spend = _EXACT.add(self.spend, obs.spend)
@@ -154,14 +160,26 @@ def clean_row(row, skips: Skips, db_now_epoch: float | None = None) -> Observati
     if db_now_epoch is not None and row.start_epoch > db_now_epoch + MAX_FUTURE_SECONDS:
         skips["future_start_time"] += 1
     failed = row.status == "failure"
-    error = error_classes.classify(row.normalized_error, row.error_code, row.error_class, row.error_hint) \
-        if failed else ""
+    error = (
+        error_classes.classify(row.normalized_error, row.error_code, row.error_class, row.error_hint) if failed else ""
+    )
     return Observation(
-        day=row.day, first=row.start_epoch, dims=tuple(row.dims), status="failure" if failed else "success", error_class=error, requests=1,
-        spend=exact(spend), input_tokens=tokens[0], output_tokens=tokens[1], cache_read_tokens=tokens[2],
-        cache_creation_tokens=tokens[3], duration_bucket=dur_bucket,
-        duration_sum=exact(duration) if dur_bucket is not None else ZERO, ttft_bucket=ttft_bucket,
-        ttft_sum=exact(ttft) if ttft_bucket is not None else ZERO)
+        day=row.day,
+        first=row.start_epoch,
+        dims=tuple(row.dims),
+        status="failure" if failed else "success",
+        error_class=error,
+        requests=1,
+        spend=exact(spend),
+        input_tokens=tokens[0],
+        output_tokens=tokens[1],
+        cache_read_tokens=tokens[2],
+        cache_creation_tokens=tokens[3],
+        duration_bucket=dur_bucket,
+        duration_sum=exact(duration) if dur_bucket is not None else ZERO,
+        ttft_bucket=ttft_bucket,
+        ttft_sum=exact(ttft) if ttft_bucket is not None else ZERO,
+    )
 
 
 @dataclass
@@ -186,8 +204,7 @@ class Ledger:
     def __init__(self, limits: dict[str, int]):
         self.limits_configured = dict(limits)
         # a raw dimension's limit is the smallest limit among the labels it feeds
-        self.limits = {dim: min((limits.get(lbl, 10**9) for lbl in LIMIT_OF[dim]), default=10**9)
-                       for dim in RAW_DIMS}
+        self.limits = {dim: min((limits.get(lbl, 10**9) for lbl in LIMIT_OF[dim]), default=10**9) for dim in RAW_DIMS}
         self.totals: dict[tuple, Totals] = {}
         self.rows_counted = 0
         self.skips = Skips()
@@ -218,7 +235,7 @@ class Ledger:
         members = self.members(day)
         return tuple(value if members[i].admit(value) else OTHER for i, value in enumerate(dims))
 
-    def apply(self, day: int, dims: tuple, status: str, error_class: str, delta: "Totals | Observation") -> None:
+    def apply(self, day: int, dims: tuple, status: str, error_class: str, delta: Totals | Observation) -> None:
         key = self.fold(day, dims) + (status, error_class)
         t = self.totals.get(key)
         if t is None:

@@ -6,8 +6,8 @@ import re
 import socket
 import threading
 import weakref
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import psycopg
 import sqlalchemy as sa
@@ -30,17 +30,20 @@ def redact(text: str) -> str:
 # arguments have no meaning for the exporter's one connection.
 PRISMA_ONLY = ("schema", "connection_limit", "pool_timeout", "socket_timeout", "pgbouncer", "statement_cache_size")
 # Prisma's TLS arguments libpq has no equivalent for: dropping them could connect with less checking than asked.
-PRISMA_TLS = {"sslidentity": "give the client certificate and key as sslcert= and sslkey= (PEM)",
-              "sslaccept": "use sslmode=verify-full (with sslrootcert=) to verify the server's certificate"}
+PRISMA_TLS = {
+    "sslidentity": "give the client certificate and key as sslcert= and sslkey= (PEM)",
+    "sslaccept": "use sslmode=verify-full (with sslrootcert=) to verify the server's certificate",
+}
 
 
 def normalize_url(raw: str) -> URL:
     """Accept LiteLLM's `postgresql://` / `postgres://` (Prisma) URLs and use the psycopg 3 driver."""
     try:
         url = make_url(raw.strip())
-    except Exception:  # noqa: BLE001 - sqlalchemy raises ArgumentError with the URL in it
-        raise ConfigError("database URL is not a valid URL; expected postgresql://user:password@host:5432/dbname") \
-            from None
+    except Exception:
+        raise ConfigError(
+            "database URL is not a valid URL; expected postgresql://user:password@host:5432/dbname"
+        ) from None
     if url.get_backend_name() not in ("postgresql", "postgres"):
         raise ConfigError(f"database URL must start with postgresql:// (got {url.drivername}://)")
     for name, instead in PRISMA_TLS.items():
@@ -65,8 +68,10 @@ def create_engine(cfg: DatabaseConfig, url: URL | None = None) -> Engine:
     """An engine whose every session is read-only, time-limited and named."""
     if url is None:
         if cfg.url is None:
-            raise ConfigError("no database URL: set --database.url, LITELLM_EXPORTER_DATABASE_URL or DATABASE_URL "
-                              "(or run `litellm-spend-exporter demo` for a local demo)")
+            raise ConfigError(
+                "no database URL: set --database.url, LITELLM_EXPORTER_DATABASE_URL or DATABASE_URL "
+                "(or run `litellm-spend-exporter demo` for a local demo)"
+            )
         url = normalize_url(cfg.url.get_secret_value())
     idle = min(postgres_milliseconds(max(cfg.statement_timeout * 2, 60)), POSTGRES_MAX_MS)
     settings = {
@@ -85,8 +90,9 @@ def create_engine(cfg: DatabaseConfig, url: URL | None = None) -> Engine:
     )
     schema = cfg.db_schema
     # A frozen server cannot enforce its own statement_timeout: give up client-side a little later.
-    dog = _WATCHDOGS[engine] = Watchdog(cfg.statement_timeout + cfg.connect_timeout
-                                        if cfg.statement_timeout > 0 else None, cfg.connect_timeout)
+    dog = _WATCHDOGS[engine] = Watchdog(
+        cfg.statement_timeout + cfg.connect_timeout if cfg.statement_timeout > 0 else None, cfg.connect_timeout
+    )
 
     @sa.event.listens_for(engine, "before_cursor_execute")
     def _arm(*_args):
@@ -172,7 +178,7 @@ def _shut_down(dbapi_conn) -> None:
     try:
         fd = dbapi_conn.pgconn.socket
         sock = socket.socket(fileno=fd)
-    except Exception:  # noqa: BLE001 - already closed
+    except Exception:
         return
     try:
         sock.shutdown(socket.SHUT_RDWR)
@@ -182,7 +188,7 @@ def _shut_down(dbapi_conn) -> None:
         sock.detach()
 
 
-_WATCHDOGS: "weakref.WeakKeyDictionary[Engine, Watchdog]" = weakref.WeakKeyDictionary()
+_WATCHDOGS: weakref.WeakKeyDictionary[Engine, Watchdog] = weakref.WeakKeyDictionary()
 
 
 @contextmanager
@@ -203,10 +209,12 @@ def snapshot(engine: Engine) -> Iterator[Connection]:
                     dog.arm()  # COMMIT or ROLLBACK, and the connection's return to the pool
     except sa.exc.DBAPIError as exc:
         if dog.tripped:
-            raise DatabaseError(f"no answer from PostgreSQL at {target(engine.url)} within {dog.tripped:g}s; the "
-                                "server may be frozen or the network down; the connection was dropped and will be "
-                                "re-established", transient=True) \
-                from exc
+            raise DatabaseError(
+                f"no answer from PostgreSQL at {target(engine.url)} within {dog.tripped:g}s; the "
+                "server may be frozen or the network down; the connection was dropped and will be "
+                "re-established",
+                transient=True,
+            ) from exc
         raise translate(exc, engine.url) from exc
     finally:
         dog.disarm()
@@ -221,8 +229,9 @@ def translate(exc: BaseException, url: URL | None = None) -> DatabaseError:
     text = redact(str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__)
     lowered = str(orig).lower()
     if state == "28P01" or "password authentication failed" in lowered:
-        return DatabaseError(f"password authentication failed for user {user!r} at {where}: "
-                             "check the password in the database URL")
+        return DatabaseError(
+            f"password authentication failed for user {user!r} at {where}: check the password in the database URL"
+        )
     if state == "28000" or "no pg_hba.conf entry" in lowered:
         return DatabaseError(f"the server at {where} rejected user {user!r} ({text}); check pg_hba.conf and the role")
     if state == "3D000":
@@ -230,23 +239,36 @@ def translate(exc: BaseException, url: URL | None = None) -> DatabaseError:
     if state == "25006":
         return DatabaseError(f"read-only violation: {text} (the exporter only reads; this is a bug if it happens)")
     if state == "42501":
-        return DatabaseError(f"permission denied: {text}; grant the exporter role SELECT on what it reads "
-                             "(see `litellm-spend-exporter check`)")
+        return DatabaseError(
+            f"permission denied: {text}; grant the exporter role SELECT on what it reads "
+            "(see `litellm-spend-exporter check`)"
+        )
     if state == "57014":
-        return DatabaseError(f"query cancelled by statement_timeout at {where}; raise --database.statement-timeout "
-                             "or check the database load", transient=True)
+        return DatabaseError(
+            f"query cancelled by statement_timeout at {where}; raise --database.statement-timeout "
+            "or check the database load",
+            transient=True,
+        )
     if state == "55P03":
         return DatabaseError(f"lock wait timed out at {where}: {text}", transient=True)
     if state in ("42P01", "42703"):
         return DatabaseError(f"LiteLLM schema mismatch at {where}: {text}; run `litellm-spend-exporter check`")
     if "connection refused" in lowered:
-        return DatabaseError(f"cannot connect to PostgreSQL at {where}: connection refused; is the server running "
-                             "and are host and port in the database URL right?", transient=True)
+        return DatabaseError(
+            f"cannot connect to PostgreSQL at {where}: connection refused; is the server running "
+            "and are host and port in the database URL right?",
+            transient=True,
+        )
     if "timeout expired" in lowered or "timed out" in lowered:
-        return DatabaseError(f"cannot connect to PostgreSQL at {where}: connection timed out; check host, port "
-                             "and firewalls, or raise --database.connect-timeout", transient=True)
+        return DatabaseError(
+            f"cannot connect to PostgreSQL at {where}: connection timed out; check host, port "
+            "and firewalls, or raise --database.connect-timeout",
+            transient=True,
+        )
     if "could not translate host name" in lowered or "name or service not known" in lowered:
-        return DatabaseError(f"cannot resolve the database host in {where}; check the host name in the URL", transient=True)
+        return DatabaseError(
+            f"cannot resolve the database host in {where}; check the host name in the URL", transient=True
+        )
     if isinstance(orig, psycopg.OperationalError):
         return DatabaseError(f"database connection to {where} failed: {text}", transient=True)
     return DatabaseError(f"database error at {where}: {text}")

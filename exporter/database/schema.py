@@ -15,11 +15,39 @@ BASELINE = "LiteLLM's baseline migration 20250326162113 (every LiteLLM release w
 
 # Columns the exporter cannot work without, and where in LiteLLM's history they come from.
 REQUIRED: dict[str, dict[str, str]] = {
-    SPEND_LOGS: {c: BASELINE for c in (
-        "request_id", "api_key", "spend", "prompt_tokens", "completion_tokens", "startTime", "endTime",
-        "model", "model_group", "custom_llm_provider", "user", "team_id", "metadata")},
-    KEYS: {c: BASELINE for c in ("token", "key_name", "key_alias", "spend", "max_budget", "team_id",
-                                  "budget_id", "budget_reset_at", "blocked", "expires")},
+    SPEND_LOGS: {
+        c: BASELINE
+        for c in (
+            "request_id",
+            "api_key",
+            "spend",
+            "prompt_tokens",
+            "completion_tokens",
+            "startTime",
+            "endTime",
+            "model",
+            "model_group",
+            "custom_llm_provider",
+            "user",
+            "team_id",
+            "metadata",
+        )
+    },
+    KEYS: {
+        c: BASELINE
+        for c in (
+            "token",
+            "key_name",
+            "key_alias",
+            "spend",
+            "max_budget",
+            "team_id",
+            "budget_id",
+            "budget_reset_at",
+            "blocked",
+            "expires",
+        )
+    },
     "LiteLLM_BudgetTable": {c: BASELINE for c in ("budget_id", "max_budget", "soft_budget")},
     "LiteLLM_TeamTable": {c: BASELINE for c in ("team_id", "team_alias", "spend", "max_budget")},
 }
@@ -37,8 +65,12 @@ OPTIONAL: dict[tuple[str, str], str] = {
 }
 
 DAILY_TABLES = (
-    "LiteLLM_DailyUserSpend", "LiteLLM_DailyTeamSpend", "LiteLLM_DailyOrganizationSpend",
-    "LiteLLM_DailyEndUserSpend", "LiteLLM_DailyAgentSpend", "LiteLLM_DailyTagSpend",
+    "LiteLLM_DailyUserSpend",
+    "LiteLLM_DailyTeamSpend",
+    "LiteLLM_DailyOrganizationSpend",
+    "LiteLLM_DailyEndUserSpend",
+    "LiteLLM_DailyAgentSpend",
+    "LiteLLM_DailyTagSpend",
 )
 
 
@@ -87,8 +119,7 @@ class Capabilities:
         problems = []
         for table, cols in REQUIRED.items():
             if table not in self.columns:
-                problems.append(f'table "{table}" is missing from schema {self.schema!r} '
-                                f"(it exists since {BASELINE})")
+                problems.append(f'table "{table}" is missing from schema {self.schema!r} (it exists since {BASELINE})')
                 continue
             for col, since in cols.items():
                 if col not in self.columns[table]:
@@ -102,7 +133,7 @@ class Capabilities:
             "spend_logs_partitioned": self.spend_logs_partitioned,
             "timestamps": "timestamptz" if self.timestamps_with_time_zone else "timestamp (UTC)",
         }
-        for (table, col), since in OPTIONAL.items():
+        for table, col in OPTIONAL:
             out[f"{table.removeprefix('LiteLLM_')}.{col}"] = self.has(table, col)
         out["daily_tables"] = [t.removeprefix("LiteLLM_") for t in self.daily_tables]
         out["litellm_tables"] = len(self.columns)
@@ -121,8 +152,14 @@ def detect(conn: Connection, schema: str) -> Capabilities:
         if row.can_write:
             writable.add(row.table_name)
     role = conn.execute(sqlfiles.statement("role_info"), {"schema": schema}).one()._asdict()
-    return Capabilities(schema=schema, columns=columns, relkinds=relkinds, readable=frozenset(readable),
-                        writable=frozenset(writable), role=role)
+    return Capabilities(
+        schema=schema,
+        columns=columns,
+        relkinds=relkinds,
+        readable=frozenset(readable),
+        writable=frozenset(writable),
+        role=role,
+    )
 
 
 def write_risks(caps: Capabilities) -> list[str]:
@@ -135,8 +172,9 @@ def write_risks(caps: Capabilities) -> list[str]:
     if caps.writable:
         tables = sorted(caps.writable)
         shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
-        risks.append(f"role {role.get('role')!r} can INSERT/UPDATE/DELETE/TRUNCATE {len(tables)} LiteLLM "
-                     f"table(s): {shown}")
+        risks.append(
+            f"role {role.get('role')!r} can INSERT/UPDATE/DELETE/TRUNCATE {len(tables)} LiteLLM table(s): {shown}"
+        )
     if role.get("create_in_schema"):
         risks.append(f"role {role.get('role')!r} can CREATE objects in schema {caps.schema!r}")
     return risks
@@ -145,8 +183,10 @@ def write_risks(caps: Capabilities) -> list[str]:
 def require(caps: Capabilities) -> None:
     """Raise SchemaError with every missing table/column named, or return quietly."""
     if not caps.columns:
-        raise SchemaError(f"no LiteLLM tables in schema {caps.schema!r}: is this LiteLLM's database? "
-                          "If LiteLLM runs with DATABASE_SCHEMA, pass the same value as --database.schema")
+        raise SchemaError(
+            f"no LiteLLM tables in schema {caps.schema!r}: is this LiteLLM's database? "
+            "If LiteLLM runs with DATABASE_SCHEMA, pass the same value as --database.schema"
+        )
     problems = caps.missing_required()
     if problems:
         raise SchemaError("; ".join(problems))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -26,14 +26,14 @@ def names() -> list[str]:
     return sorted(str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.sql"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def text(name: str) -> str:
     if not _NAME.match(name):
         raise ValueError(f"invalid SQL file name {name!r}")
     return (sql_dir() / f"{name}.sql").read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def statement(name: str) -> sa.TextClause:
     """The statement in sql/<name>.sql; values are bound with :name parameters, never formatted in."""
     clause = sa.text(text(name))

@@ -6,20 +6,20 @@ import logging
 import secrets
 import signal
 import sys
-import time
 import threading
+import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
 
 from exporter.access import roles
-from exporter.local import litellm_migrations
 from exporter.app import Running, wait_for_signal
 from exporter.config import Config
 from exporter.errors import ConfigError, ExporterError
+from exporter.local import litellm_migrations
 from exporter.local.postgres import LocalPostgres, LocalPostgresError, UnknownPostgresKind, resolve_bindir
 
 log = logging.getLogger("exporter.demo")
@@ -36,15 +36,23 @@ def prepare(pg: LocalPostgres, rows: int, seed: int, days: float, progress: bool
         conn.execute(f'CREATE DATABASE "{DATABASE}"')
     t0 = time.perf_counter()
     count = litellm_migrations.apply(pg, DATABASE)
-    log.info("applied LiteLLM's schema", extra={"migrations": count, "litellm_proxy_extras":
-                                                litellm_migrations.PINNED_VERSION,
-                                                "seconds": round(time.perf_counter() - t0, 2)})
+    log.info(
+        "applied LiteLLM's schema",
+        extra={
+            "migrations": count,
+            "litellm_proxy_extras": litellm_migrations.PINNED_VERSION,
+            "seconds": round(time.perf_counter() - t0, 2),
+        },
+    )
     stats = demodata.load(pg.admin_conninfo(DATABASE), rows=rows, seed=seed, days=days, progress=progress)
     password = secrets.token_urlsafe(18)
     reader = roles.Reader("exporter", ROLE, connection_limit=5, statement_timeout="60s", password=password)
     roles.apply(make_url(pg.url(DATABASE)), [reader], "public")
-    return password, {"spend_logs_rows": stats.spend_logs_rows, "load_seconds": round(stats.seconds, 1),
-                      "rows_per_second": round(stats.rows_per_second)}
+    return password, {
+        "spend_logs_rows": stats.spend_logs_rows,
+        "load_seconds": round(stats.seconds, 1),
+        "rows_per_second": round(stats.rows_per_second),
+    }
 
 
 def _interrupt(*_):
@@ -59,7 +67,7 @@ class Traffic:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="demo-traffic", daemon=True)
 
-    def start(self) -> "Traffic":
+    def start(self) -> Traffic:
         if self.rate > 0:
             self._thread.start()
         return self
@@ -67,15 +75,16 @@ class Traffic:
     def _run(self) -> None:
         from exporter.local import demodata
 
-        last = datetime.now(timezone.utc).replace(tzinfo=None)
+        last = datetime.now(UTC).replace(tzinfo=None)
         n = 0
         while not self._stop.wait(self.period):
-            now = datetime.now(timezone.utc).replace(tzinfo=None)
+            now = datetime.now(UTC).replace(tzinfo=None)
             rows = max(1, round(self.rate * (now - last).total_seconds()))
             try:
-                demodata.append(self.conninfo, rows=rows, seed=self.seed * 1_000_003 + n, start=last, end=now,
-                                late_fraction=0.05)
-            except Exception as exc:  # noqa: BLE001 - the demo goes on without new traffic
+                demodata.append(
+                    self.conninfo, rows=rows, seed=self.seed * 1_000_003 + n, start=last, end=now, late_fraction=0.05
+                )
+            except Exception as exc:
                 log.warning("demo traffic stopped: %s", exc)
                 return
             last, n = now, n + 1
@@ -110,8 +119,9 @@ def validate(rows: int, days: float, traffic: float, postgres: str) -> Path:
     return bindir
 
 
-def run(cfg: Config, rows: int, seed: int, days: float, once: bool, keep: bool, postgres: str,
-        traffic: float = 2.0) -> int:
+def run(
+    cfg: Config, rows: int, seed: int, days: float, once: bool, keep: bool, postgres: str, traffic: float = 2.0
+) -> int:
     bindir = validate(rows, days, traffic, postgres)
     signal.signal(signal.SIGTERM, _interrupt)  # clean up on SIGTERM during set-up, like on Ctrl-C
     try:
@@ -125,9 +135,18 @@ def run(cfg: Config, rows: int, seed: int, days: float, once: bool, keep: bool, 
         password, stats = prepare(pg, rows, seed, days, progress=sys.stderr.isatty() and not once)
         url = pg.url(DATABASE, user=ROLE, password=password)
         from exporter.database.connection import normalize_url
-        demo_cfg = cfg.model_copy(update={"web": cfg.web.model_copy(
-            update={"listen_address": cfg.web.listen_address if cfg.web.listen_address != ":9733"
-                    else "127.0.0.1:9733"})})
+
+        demo_cfg = cfg.model_copy(
+            update={
+                "web": cfg.web.model_copy(
+                    update={
+                        "listen_address": cfg.web.listen_address
+                        if cfg.web.listen_address != ":9733"
+                        else "127.0.0.1:9733"
+                    }
+                )
+            }
+        )
         running = Running(demo_cfg, normalize_url(url))
         if not once:
             live = Traffic(pg.admin_conninfo(DATABASE), traffic, seed).start()
@@ -135,15 +154,18 @@ def run(cfg: Config, rows: int, seed: int, days: float, once: bool, keep: bool, 
             with urllib.request.urlopen(running.url, timeout=30) as resp:
                 sys.stdout.write(resp.read().decode())
             return 0
-        print(f"\nlitellm-spend-exporter demo is running\n"
-              f"  metrics:    {running.url}\n"
-              f"  landing:    {running.url.removesuffix('metrics')}\n"
-              f"  data:       {stats['spend_logs_rows']} SpendLogs rows loaded in {stats['load_seconds']} s "
-              f"({stats['rows_per_second']} rows/s), PostgreSQL in {pg.basedir}"
-              f"{' (kept on exit)' if keep else ''}\n"
-              f"  read-only login: {ROLE} (SELECT on the columns the exporter reads, nothing else)\n"
-              f"  live traffic: {traffic:g} requests/s appended while it runs (--traffic 0 to stop)\n"
-              f"Press Ctrl-C to stop.", file=sys.stderr)
+        print(
+            f"\nlitellm-spend-exporter demo is running\n"
+            f"  metrics:    {running.url}\n"
+            f"  landing:    {running.url.removesuffix('metrics')}\n"
+            f"  data:       {stats['spend_logs_rows']} SpendLogs rows loaded in {stats['load_seconds']} s "
+            f"({stats['rows_per_second']} rows/s), PostgreSQL in {pg.basedir}"
+            f"{' (kept on exit)' if keep else ''}\n"
+            f"  read-only login: {ROLE} (SELECT on the columns the exporter reads, nothing else)\n"
+            f"  live traffic: {traffic:g} requests/s appended while it runs (--traffic 0 to stop)\n"
+            f"Press Ctrl-C to stop.",
+            file=sys.stderr,
+        )
         wait_for_signal()
         return 0
     finally:

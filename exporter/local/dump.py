@@ -25,10 +25,10 @@ import sys
 import tarfile
 import threading
 import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 from exporter.errors import ExporterError
 from exporter.local.postgres import LocalPostgres, LocalPostgresError, resolve_bindir
@@ -41,8 +41,13 @@ TRAILER = b"-- PostgreSQL database dump complete"
 TAIL = 4096  # pg_dump writes only its \unrestrict line and blank lines after the trailer
 Progress = Callable[[int, int], None]  # (bytes read so far, total bytes)
 
-_REFUSED = ("backslash commands are restricted", "permission denied", "must be superuser",
-            "must have privileges of", "only roles with privileges of")
+_REFUSED = (
+    "backslash commands are restricted",
+    "permission denied",
+    "must be superuser",
+    "must have privileges of",
+    "only roles with privileges of",
+)
 _LINE = re.compile(r"^psql:[^:]*:(\d+): ")
 
 
@@ -68,8 +73,9 @@ def detect(path: Path) -> tuple[str, bool]:
     except FileNotFoundError:
         raise DumpError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise DumpError(f"{path} is a directory; pass a pg_dump file (custom, tar or plain SQL, gzipped or not)") \
-            from None
+        raise DumpError(
+            f"{path} is a directory; pass a pg_dump file (custom, tar or plain SQL, gzipped or not)"
+        ) from None
     except PermissionError:
         raise DumpError(f"{path}: permission denied") from None
     if head.startswith(b"PGDMP"):
@@ -84,8 +90,9 @@ def detect(path: Path) -> tuple[str, bool]:
         text = ""
     if "\x00" not in text and any(w in text for w in ("--", "SET ", "CREATE ", "\\restrict", "SELECT ")):
         return "plain", gz
-    raise DumpError(f"{path}: not a PostgreSQL dump (expected pg_dump custom or tar format, or plain SQL, "
-                    "optionally gzipped)")
+    raise DumpError(
+        f"{path}: not a PostgreSQL dump (expected pg_dump custom or tar format, or plain SQL, optionally gzipped)"
+    )
 
 
 def _incomplete(path: Path, why: str) -> DumpError:
@@ -130,7 +137,7 @@ class _Pump:
     error: BaseException | None = None
     thread: threading.Thread = field(init=False)
 
-    def start(self) -> "_Pump":
+    def start(self) -> _Pump:
         self.thread = threading.Thread(target=self._run, daemon=True, name="dump-pump")
         self.thread.start()
         return self
@@ -177,8 +184,14 @@ def _restore_into(pg: LocalPostgres, path: Path, fmt: str, gz: bool, progress: P
     else:
         cmd = [pg.tool("pg_restore"), "--no-owner", "--no-privileges", *conn]
     if fmt != "plain" and not gz:  # pg_restore reads the file itself (seekable; custom format in 2 jobs)
-        res = subprocess.run([*cmd, *(["-j", "2"] if fmt == "custom" else []), str(path)], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace")
+        res = subprocess.run(
+            [*cmd, *(["-j", "2"] if fmt == "custom" else []), str(path)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+        )
         if progress:
             progress(total, total)
         return _outcome(pg, path, fmt, res.stderr)
@@ -186,8 +199,7 @@ def _restore_into(pg: LocalPostgres, path: Path, fmt: str, gz: bool, progress: P
     limit = shutil.disk_usage(pg.basedir).free
     with open(path, "rb") as raw:
         src = gzip.GzipFile(fileobj=raw) if gz else raw
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                env=env)
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
         if fmt == "plain":  # restricted mode: from here on psql runs no meta-command but \unrestrict <key>
             proc.stdin.write(f"\\restrict {key}\n".encode())
         pump = _Pump(src, raw, proc.stdin, total, limit, progress).start()
@@ -198,8 +210,10 @@ def _restore_into(pg: LocalPostgres, path: Path, fmt: str, gz: bool, progress: P
         proc.wait()
         pump.thread.join()
     if isinstance(pump.error, OverflowError):
-        raise DumpError(f"{path}: decompresses to more than the {limit / 2**20:,.0f} MiB free in {pg.basedir.parent} "
-                        "(a decompression bomb, or too little space: set TMPDIR to a larger disk)")
+        raise DumpError(
+            f"{path}: decompresses to more than the {limit / 2**20:,.0f} MiB free in {pg.basedir.parent} "
+            "(a decompression bomb, or too little space: set TMPDIR to a larger disk)"
+        )
     if pump.error is not None:
         raise _incomplete(path, f"the gzip stream is cut or corrupt: {pump.error}")
     if fmt == "plain":
@@ -235,20 +249,31 @@ def _outcome(pg: LocalPostgres, path: Path, fmt: str, stderr: str, own_restrict:
         first = errors[0] if errors else (stderr.strip().splitlines() or ["no LiteLLM tables in it"])[0]
         raise DumpError(f"{path}: restore failed: {first.strip()[:300]}")
     if errors:  # e.g. extensions or roles of the source server: the LiteLLM tables are there
-        print(f"litellm-spend-exporter: warning: {len(errors)} restore error(s) ignored, first: {errors[0][:200]}",
-              file=sys.stderr)
+        print(
+            f"litellm-spend-exporter: warning: {len(errors)} restore error(s) ignored, first: {errors[0][:200]}",
+            file=sys.stderr,
+        )
     if refused:
-        print(f"litellm-spend-exporter: warning: refused {len(refused)} command(s) of {path.name} that a data "
-              f"restore never runs (first, {refused[0][:200]}); restored the rest without them", file=sys.stderr)
+        print(
+            f"litellm-spend-exporter: warning: refused {len(refused)} command(s) of {path.name} that a data "
+            f"restore never runs (first, {refused[0][:200]}); restored the rest without them",
+            file=sys.stderr,
+        )
     return refused
 
 
 def schema_of(pg: LocalPostgres) -> str | None:
     """The schema holding LiteLLM_SpendLogs in the restored database (public unless DATABASE_SCHEMA was set)."""
-    res = pg.psql(DBNAME, "-At", "-c", "SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-                  "ON n.oid OPERATOR(pg_catalog.=) c.relnamespace WHERE c.relname OPERATOR(pg_catalog.=) "
-                  "'LiteLLM_SpendLogs' ORDER BY n.nspname OPERATOR(pg_catalog.=) 'public' DESC LIMIT 1",
-                  check=False, user=RESTORE_ROLE)
+    res = pg.psql(
+        DBNAME,
+        "-At",
+        "-c",
+        "SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid OPERATOR(pg_catalog.=) c.relnamespace WHERE c.relname OPERATOR(pg_catalog.=) "
+        "'LiteLLM_SpendLogs' ORDER BY n.nspname OPERATOR(pg_catalog.=) 'public' DESC LIMIT 1",
+        check=False,
+        user=RESTORE_ROLE,
+    )
     return res.stdout.strip() or None
 
 
@@ -276,11 +301,17 @@ def restore(path: str | Path, progress: Progress | None = None, postgres: str = 
     except LocalPostgresError as exc:
         raise DumpError(f"cannot start a local PostgreSQL for {path}: {exc}") from None
     try:
-        pg.psql("postgres", "-c", f"CREATE ROLE {RESTORE_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
-                "NOREPLICATION NOBYPASSRLS")
+        pg.psql(
+            "postgres",
+            "-c",
+            f"CREATE ROLE {RESTORE_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
+        )
         pg.psql("postgres", "-c", f"CREATE DATABASE {DBNAME}")
-        pg.psql(DBNAME, "-c", f"GRANT CREATE ON DATABASE {DBNAME} TO {RESTORE_ROLE}; "
-                f"ALTER SCHEMA public OWNER TO {RESTORE_ROLE}")
+        pg.psql(
+            DBNAME,
+            "-c",
+            f"GRANT CREATE ON DATABASE {DBNAME} TO {RESTORE_ROLE}; ALTER SCHEMA public OWNER TO {RESTORE_ROLE}",
+        )
         refused = _restore_into(pg, path, fmt, gz, progress)
         pg.psql(DBNAME, "-c", "ANALYZE", check=False, user=RESTORE_ROLE)
         schema = schema_of(pg) or "public"

@@ -55,9 +55,7 @@ def apply(pg: LocalPostgres, dbname: str, names: list[str] | None = None, schema
     """
     root = migrations_dir()
     names = migration_names() if names is None else names
-    script = "\n".join(
-        "\\i '" + str(root / n / "migration.sql").replace("'", "''") + "'" for n in names
-    )
+    script = "\n".join("\\i '" + str(root / n / "migration.sql").replace("'", "''") + "'" for n in names)
     ident = '"' + schema.replace('"', '""') + '"'
     prelude = "SET client_min_messages = error;\n"
     if schema != "public":

@@ -144,7 +144,7 @@ class LocalPostgres:
                 os.lchown(os.path.join(root, name), pw.pw_uid, pw.pw_gid)
         os.chown(path, pw.pw_uid, pw.pw_gid)
 
-    def start(self, timeout: float = 60.0) -> "LocalPostgres":
+    def start(self, timeout: float = 60.0) -> LocalPostgres:
         if self._started:
             return self
         self.basedir.mkdir(parents=True, exist_ok=True)
@@ -155,13 +155,30 @@ class LocalPostgres:
         self._ensure_binaries_usable()
         if not (self.datadir / "PG_VERSION").exists():
             res = self._run(
-                [self.tool("initdb"), "-D", str(self.datadir), "-U", SUPERUSER, "--auth-local=trust",
-                 "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"],
+                [
+                    self.tool("initdb"),
+                    "-D",
+                    str(self.datadir),
+                    "-U",
+                    SUPERUSER,
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                ],
                 timeout=timeout,
             )
             if res.returncode != 0:
-                hint = (f" (the server runs as {self._run_as!r}, which must be able to enter every parent of "
-                        f"{self.basedir})") if self._run_as and "Permission denied" in res.stderr else ""
+                hint = (
+                    (
+                        f" (the server runs as {self._run_as!r}, which must be able to enter every parent of "
+                        f"{self.basedir})"
+                    )
+                    if self._run_as and "Permission denied" in res.stderr
+                    else ""
+                )
                 raise LocalPostgresError(f"initdb failed: {res.stderr.strip() or res.stdout.strip()}{hint}")
         last_error = ""
         for _attempt in range(5):
@@ -177,8 +194,19 @@ class LocalPostgres:
             }
             optstr = " ".join(f"-c {k}={v}" for k, v in opts.items())
             res = self._run(
-                [self.tool("pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile), "-w", "-t",
-                 str(int(timeout)), "-o", optstr, "start"],
+                [
+                    self.tool("pg_ctl"),
+                    "-D",
+                    str(self.datadir),
+                    "-l",
+                    str(self.logfile),
+                    "-w",
+                    "-t",
+                    str(int(timeout)),
+                    "-o",
+                    optstr,
+                    "start",
+                ],
                 timeout=timeout + 10,
             )
             if res.returncode == 0:
@@ -226,29 +254,66 @@ class LocalPostgres:
         """libpq conninfo for the superuser over the Unix socket (trust auth)."""
         return f"host={self.socketdir} port={self.port} user={SUPERUSER} dbname={dbname}"
 
-    def url(self, dbname: str = "postgres", user: str = SUPERUSER, password: str | None = None,
-            tcp: bool = False) -> str:
+    def url(
+        self, dbname: str = "postgres", user: str = SUPERUSER, password: str | None = None, tcp: bool = False
+    ) -> str:
         """SQLAlchemy URL. The superuser uses the socket; other roles use TCP with a password."""
         from sqlalchemy.engine import URL
 
         if tcp or password is not None:
-            return URL.create("postgresql+psycopg", username=user, password=password, host="127.0.0.1",
-                              port=self.port, database=dbname).render_as_string(hide_password=False)
-        return URL.create("postgresql+psycopg", username=user, database=dbname,
-                          query={"host": str(self.socketdir), "port": str(self.port)}).render_as_string(
-            hide_password=False)
+            return URL.create(
+                "postgresql+psycopg",
+                username=user,
+                password=password,
+                host="127.0.0.1",
+                port=self.port,
+                database=dbname,
+            ).render_as_string(hide_password=False)
+        return URL.create(
+            "postgresql+psycopg",
+            username=user,
+            database=dbname,
+            query={"host": str(self.socketdir), "port": str(self.port)},
+        ).render_as_string(hide_password=False)
 
-    def psql(self, dbname: str, *args: str, input: str | None = None, check: bool = True,
-             timeout: float = 600, user: str = SUPERUSER) -> subprocess.CompletedProcess:
-        cmd = [self.tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(self.socketdir), "-p",
-               str(self.port), "-U", user, "-d", dbname, *args]
-        res = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout,
-                             env={k: v for k, v in os.environ.items() if not k.startswith("PG")})
+    def psql(
+        self,
+        dbname: str,
+        *args: str,
+        input: str | None = None,
+        check: bool = True,
+        timeout: float = 600,
+        user: str = SUPERUSER,
+    ) -> subprocess.CompletedProcess:
+        cmd = [
+            self.tool("psql"),
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            str(self.socketdir),
+            "-p",
+            str(self.port),
+            "-U",
+            user,
+            "-d",
+            dbname,
+            *args,
+        ]
+        res = subprocess.run(
+            cmd,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={k: v for k, v in os.environ.items() if not k.startswith("PG")},
+        )
         if check and res.returncode != 0:
             raise LocalPostgresError(f"psql failed: {res.stderr.strip()[-2000:]}")
         return res
 
-    def __enter__(self) -> "LocalPostgres":
+    def __enter__(self) -> LocalPostgres:
         return self.start()
 
     def __exit__(self, *exc) -> None:

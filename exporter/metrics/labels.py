@@ -29,11 +29,12 @@ def disambiguate(items: list[tuple[str, str, str]]) -> list[str]:
     whole id).
     """
     out = [label_value(name) for name, _, _ in items]
-    rounds = (lambda name, masked, uid: f" ({masked})" if masked and masked != name else "",
-              lambda name, masked, uid: f" #{uid[:8]}",
-              lambda name, masked, uid: f" #{uid}")
+    rounds = (
+        lambda name, masked, uid: f" ({masked})" if masked and masked != name else "",
+        lambda name, masked, uid: f" #{uid[:8]}",
+        lambda name, masked, uid: f" #{uid}",
+    )
     for suffix in rounds:
         counts = Counter(out)
-        out = [_suffixed(n, suffix(n, masked, uid)) if counts[n] > 1 else n
-               for n, (_, masked, uid) in zip(out, items)]
+        out = [_suffixed(n, suffix(n, masked, uid)) if counts[n] > 1 else n for n, (_, masked, uid) in zip(out, items)]
     return out

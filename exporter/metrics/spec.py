@@ -27,12 +27,28 @@ UNKNOWN_KEY = "__unknown__"  # a hashed key that is in no key table (unknown or 
 
 # Dimensions capped to the top N values by spend (the rest become __other__); defaults keep ~20k series.
 DEFAULT_LIMITS: dict[str, int] = {
-    "requested_model": 100, "model": 150, "api_provider": 30, "api_key_alias": 500, "hashed_api_key": 500,
-    "team": 200, "team_alias": 200, "user": 300, "end_user": 100,
+    "requested_model": 100,
+    "model": 150,
+    "api_provider": 30,
+    "api_key_alias": 500,
+    "hashed_api_key": 500,
+    "team": 200,
+    "team_alias": 200,
+    "user": 300,
+    "end_user": 100,
 }
 
-COUNTER_DIMS = ("requested_model", "model", "api_provider", "api_key_alias", "hashed_api_key", "team",
-                "team_alias", "user", "end_user")
+COUNTER_DIMS = (
+    "requested_model",
+    "model",
+    "api_provider",
+    "api_key_alias",
+    "hashed_api_key",
+    "team",
+    "team_alias",
+    "user",
+    "end_user",
+)
 DEFAULT_COUNTER_LABELS = ("requested_model", "model", "api_provider", "api_key_alias", "team_alias")
 
 # Histogram buckets resolve 50 ms gateway rejections up to multi-minute stalls (seconds).
@@ -55,32 +71,52 @@ class Family:
 
 
 def _spend_logs(name, help_text, labels=DEFAULT_COUNTER_LABELS, extra=(), typ="counter", source=""):
-    return Family(name, typ, help_text, tuple(labels), tuple(COUNTER_DIMS) + tuple(extra),
-                  source or "LiteLLM_SpendLogs")
+    return Family(
+        name, typ, help_text, tuple(labels), tuple(COUNTER_DIMS) + tuple(extra), source or "LiteLLM_SpendLogs"
+    )
 
 
 SPEND_LOGS_FAMILIES = (
-    _spend_logs("litellm_db_requests_total",
-                "Requests LiteLLM logged in LiteLLM_SpendLogs (one row each; billed retry attempts included), "
-                "by status.", DEFAULT_COUNTER_LABELS + ("status",), ("status",)),
+    _spend_logs(
+        "litellm_db_requests_total",
+        "Requests LiteLLM logged in LiteLLM_SpendLogs (one row each; billed retry attempts included), by status.",
+        DEFAULT_COUNTER_LABELS + ("status",),
+        ("status",),
+    ),
     _spend_logs("litellm_db_spend_usd_total", "Spend in USD of the requests in LiteLLM_SpendLogs (sum of spend)."),
     _spend_logs("litellm_db_input_tokens_total", "Input (prompt) tokens of LiteLLM_SpendLogs rows."),
     _spend_logs("litellm_db_output_tokens_total", "Output (completion) tokens of LiteLLM_SpendLogs rows."),
-    _spend_logs("litellm_db_cache_read_input_tokens_total",
-                "Input tokens read from the provider's prompt cache (metadata.usage_object); "
-                "only when spend_logs.cache_tokens is on."),
-    _spend_logs("litellm_db_cache_creation_input_tokens_total",
-                "Input tokens written to the provider's prompt cache (metadata.usage_object); "
-                "only when spend_logs.cache_tokens is on."),
-    _spend_logs("litellm_db_errors_total",
-                "Failed requests in LiteLLM_SpendLogs by error class (LiteLLM's normalized_error vocabulary).",
-                DEFAULT_COUNTER_LABELS + ("error_class",), ("error_class",)),
-    _spend_logs("litellm_db_request_duration_seconds",
-                "Request duration (endTime - startTime) of LiteLLM_SpendLogs rows, by model and status.",
-                ("requested_model", "model", "status"), ("status",), typ="histogram"),
-    _spend_logs("litellm_db_time_to_first_token_seconds",
-                "Time to first token (completionStartTime - startTime) of rows where it differs from endTime "
-                "(streamed responses).", ("requested_model", "model", "status"), ("status",), typ="histogram"),
+    _spend_logs(
+        "litellm_db_cache_read_input_tokens_total",
+        "Input tokens read from the provider's prompt cache (metadata.usage_object); "
+        "only when spend_logs.cache_tokens is on.",
+    ),
+    _spend_logs(
+        "litellm_db_cache_creation_input_tokens_total",
+        "Input tokens written to the provider's prompt cache (metadata.usage_object); "
+        "only when spend_logs.cache_tokens is on.",
+    ),
+    _spend_logs(
+        "litellm_db_errors_total",
+        "Failed requests in LiteLLM_SpendLogs by error class (LiteLLM's normalized_error vocabulary).",
+        DEFAULT_COUNTER_LABELS + ("error_class",),
+        ("error_class",),
+    ),
+    _spend_logs(
+        "litellm_db_request_duration_seconds",
+        "Request duration (endTime - startTime) of LiteLLM_SpendLogs rows, by model and status.",
+        ("requested_model", "model", "status"),
+        ("status",),
+        typ="histogram",
+    ),
+    _spend_logs(
+        "litellm_db_time_to_first_token_seconds",
+        "Time to first token (completionStartTime - startTime) of rows where it differs from endTime "
+        "(streamed responses).",
+        ("requested_model", "model", "status"),
+        ("status",),
+        typ="histogram",
+    ),
 )
 
 _ENTITIES = {
@@ -98,28 +134,65 @@ def _budget_families() -> tuple[Family, ...]:
     for entity, (labels, source) in _ENTITIES.items():
         noun = entity.replace("_", " ")
         out += [
-            Family(f"litellm_db_{entity}_spend_usd", "gauge",
-                   f"Spend of the {noun} in its current budget period, in USD.", labels, source=source),
-            Family(f"litellm_db_{entity}_max_budget_usd", "gauge",
-                   f"Budget limit of the {noun} in USD; absent when it has none.", labels, source=source),
-            Family(f"litellm_db_{entity}_budget_remaining_usd", "gauge",
-                   f"max_budget - spend of the {noun} in USD (negative when overspent); absent without a limit.",
-                   labels, source=source),
-            Family(f"litellm_db_{entity}_budget_reset_timestamp_seconds", "gauge",
-                   f"When LiteLLM next resets the {noun}'s spend (budget_reset_at), as a Unix time.",
-                   labels, source=source),
+            Family(
+                f"litellm_db_{entity}_spend_usd",
+                "gauge",
+                f"Spend of the {noun} in its current budget period, in USD.",
+                labels,
+                source=source,
+            ),
+            Family(
+                f"litellm_db_{entity}_max_budget_usd",
+                "gauge",
+                f"Budget limit of the {noun} in USD; absent when it has none.",
+                labels,
+                source=source,
+            ),
+            Family(
+                f"litellm_db_{entity}_budget_remaining_usd",
+                "gauge",
+                f"max_budget - spend of the {noun} in USD (negative when overspent); absent without a limit.",
+                labels,
+                source=source,
+            ),
+            Family(
+                f"litellm_db_{entity}_budget_reset_timestamp_seconds",
+                "gauge",
+                f"When LiteLLM next resets the {noun}'s spend (budget_reset_at), as a Unix time.",
+                labels,
+                source=source,
+            ),
         ]
     key_labels = _ENTITIES["key"][0]
     out += [
-        Family("litellm_db_key_soft_budget_usd", "gauge",
-               "Soft (alert-only) budget of the virtual key from LiteLLM_BudgetTable, in USD.", key_labels,
-               source=_ENTITIES["key"][1]),
-        Family("litellm_db_team_soft_budget_usd", "gauge", "Soft (alert-only) budget of the team, in USD.",
-               _ENTITIES["team"][0], source="LiteLLM_TeamTable.soft_budget"),
-        Family("litellm_db_key_blocked", "gauge", "1 if the virtual key is blocked, else 0.", key_labels,
-               source="LiteLLM_VerificationToken.blocked"),
-        Family("litellm_db_key_expired", "gauge", "1 if the virtual key's expires time has passed, else 0.",
-               key_labels, source="LiteLLM_VerificationToken.expires"),
+        Family(
+            "litellm_db_key_soft_budget_usd",
+            "gauge",
+            "Soft (alert-only) budget of the virtual key from LiteLLM_BudgetTable, in USD.",
+            key_labels,
+            source=_ENTITIES["key"][1],
+        ),
+        Family(
+            "litellm_db_team_soft_budget_usd",
+            "gauge",
+            "Soft (alert-only) budget of the team, in USD.",
+            _ENTITIES["team"][0],
+            source="LiteLLM_TeamTable.soft_budget",
+        ),
+        Family(
+            "litellm_db_key_blocked",
+            "gauge",
+            "1 if the virtual key is blocked, else 0.",
+            key_labels,
+            source="LiteLLM_VerificationToken.blocked",
+        ),
+        Family(
+            "litellm_db_key_expired",
+            "gauge",
+            "1 if the virtual key's expires time has passed, else 0.",
+            key_labels,
+            source="LiteLLM_VerificationToken.expires",
+        ),
     ]
     return tuple(out)
 
@@ -128,26 +201,58 @@ BUDGET_FAMILIES = _budget_families()
 
 HEALTH_FAMILIES = (
     Family("litellm_db_up", "gauge", "1 if the last refresh read the database successfully, else 0.", ()),
-    Family("litellm_db_build_info", "gauge", "Build information of litellm-spend-exporter.",
-           ("version", "python_version")),
-    Family("litellm_db_last_refresh_timestamp_seconds", "gauge",
-           "Unix time of the last successful refresh (0 before the first).", ()),
-    Family("litellm_db_refresh_duration_seconds", "gauge",
-           "Wall time of the last refresh attempt, all queries included.", ()),
+    Family(
+        "litellm_db_build_info", "gauge", "Build information of litellm-spend-exporter.", ("version", "python_version")
+    ),
+    Family(
+        "litellm_db_last_refresh_timestamp_seconds",
+        "gauge",
+        "Unix time of the last successful refresh (0 before the first).",
+        (),
+    ),
+    Family(
+        "litellm_db_refresh_duration_seconds",
+        "gauge",
+        "Wall time of the last refresh attempt, all queries included.",
+        (),
+    ),
     Family("litellm_db_refreshes_total", "counter", "Refresh attempts by result.", ("result",)),
-    Family("litellm_db_query_duration_seconds", "gauge",
-           "Seconds each SQL statement (query = its file in sql/) took in the last refresh that ran it, "
-           "its pages summed.", ("query",)),
-    Family("litellm_db_query_success", "gauge", "1 if the SQL statement succeeded the last time it ran, else 0.",
-           ("query",)),
-    Family("litellm_db_rows_read_total", "counter", "Rows returned to the exporter by each SQL statement (query = its file in sql/).",
-           ("query",)),
-    Family("litellm_db_rows_skipped_total", "counter",
-           "SpendLogs rows (or values of a row) the exporter skipped or clamped, by reason.", ("reason",)),
-    Family("litellm_db_ingest_lag_seconds", "gauge",
-           "Database time minus the newest counted SpendLogs startTime: how far the counters are behind.", ()),
-    Family("litellm_db_spend_logs_rows_counted", "gauge",
-           "SpendLogs rows counted since the exporter started (the totals behind every counter).", ()),
+    Family(
+        "litellm_db_query_duration_seconds",
+        "gauge",
+        "Seconds each SQL statement (query = its file in sql/) took in the last refresh that ran it, its pages summed.",
+        ("query",),
+    ),
+    Family(
+        "litellm_db_query_success",
+        "gauge",
+        "1 if the SQL statement succeeded the last time it ran, else 0.",
+        ("query",),
+    ),
+    Family(
+        "litellm_db_rows_read_total",
+        "counter",
+        "Rows returned to the exporter by each SQL statement (query = its file in sql/).",
+        ("query",),
+    ),
+    Family(
+        "litellm_db_rows_skipped_total",
+        "counter",
+        "SpendLogs rows (or values of a row) the exporter skipped or clamped, by reason.",
+        ("reason",),
+    ),
+    Family(
+        "litellm_db_ingest_lag_seconds",
+        "gauge",
+        "Database time minus the newest counted SpendLogs startTime: how far the counters are behind.",
+        (),
+    ),
+    Family(
+        "litellm_db_spend_logs_rows_counted",
+        "gauge",
+        "SpendLogs rows counted since the exporter started (the totals behind every counter).",
+        (),
+    ),
 )
 
 ALL_FAMILIES: tuple[Family, ...] = SPEND_LOGS_FAMILIES + BUDGET_FAMILIES + HEALTH_FAMILIES

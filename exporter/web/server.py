@@ -7,12 +7,12 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 from exporter import __version__
-from exporter.errors import ExporterError
 from exporter.collect.refresher import Refresher
+from exporter.errors import ExporterError
 from exporter.web.webconfig import BasicAuth, WebConfig, ssl_context
 
 log = logging.getLogger("exporter.http")
@@ -135,12 +135,16 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return True
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
-        if self.server.auth is not None and path != "/healthz" and \
-                not self.server.auth.check(self.headers.get("Authorization")):
-            self._send(401, b"unauthorized\n", "text/plain",
-                       {"WWW-Authenticate": 'Basic realm="litellm-spend-exporter"'})
+        if (
+            self.server.auth is not None
+            and path != "/healthz"
+            and not self.server.auth.check(self.headers.get("Authorization"))
+        ):
+            self._send(
+                401, b"unauthorized\n", "text/plain", {"WWW-Authenticate": 'Basic realm="litellm-spend-exporter"'}
+            )
             return
         if path == "/metrics":
             snap = self.server.refresher.snapshot
@@ -156,7 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, b"not found\n", "text/plain")
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._head_only = True
         self.do_GET()
 
@@ -182,14 +186,18 @@ class _Handler(BaseHTTPRequestHandler):
 def landing_page(refresher: Refresher) -> Callable[[], str]:
     def render() -> str:
         caps = refresher.caps.summary() if refresher.caps else {}
-        rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
-                       for k, v in caps.items())
+        rows = "".join(
+            f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in caps.items()
+        )
         status = "up" if refresher.healthy() else "down: " + html.escape(refresher.last_error or "not refreshed yet")
-        return (f"<!doctype html><html><head><title>litellm-spend-exporter</title></head><body>"
-                f"<h1>litellm-spend-exporter {html.escape(__version__)}</h1>"
-                f"<p>Prometheus metrics from LiteLLM's Postgres spend ledger. Database: {status}.</p>"
-                f"<ul><li><a href='metrics'>/metrics</a></li><li><a href='healthz'>/healthz</a></li></ul>"
-                f"<h2>Detected LiteLLM schema</h2><table>{rows}</table></body></html>")
+        return (
+            f"<!doctype html><html><head><title>litellm-spend-exporter</title></head><body>"
+            f"<h1>litellm-spend-exporter {html.escape(__version__)}</h1>"
+            f"<p>Prometheus metrics from LiteLLM's Postgres spend ledger. Database: {status}.</p>"
+            f"<ul><li><a href='metrics'>/metrics</a></li><li><a href='healthz'>/healthz</a></li></ul>"
+            f"<h2>Detected LiteLLM schema</h2><table>{rows}</table></body></html>"
+        )
+
     return render
 
 

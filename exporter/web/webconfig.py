@@ -25,8 +25,7 @@ class _Strict(BaseModel):
 class TLSServerConfig(_Strict):
     cert_file: str
     key_file: str
-    client_auth_type: Literal["NoClientCert", "RequireAndVerifyClientCert", "VerifyClientCertIfGiven"] = \
-        "NoClientCert"
+    client_auth_type: Literal["NoClientCert", "RequireAndVerifyClientCert", "VerifyClientCertIfGiven"] = "NoClientCert"
     client_ca_file: str | None = None
     min_version: Literal["TLS12", "TLS13"] = "TLS12"
 
@@ -41,19 +40,25 @@ def load(path: str) -> WebConfig:
     try:
         web = WebConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: "
-                             f"{'unknown key' if err['type'] == 'extra_forbidden' else err['msg']}"
-                             for err in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: "
+            f"{'unknown key' if err['type'] == 'extra_forbidden' else err['msg']}"
+            for err in exc.errors()
+        )
         raise ConfigError(f"web config file {path}: {problems}") from None
     for user, hashed in web.basic_auth_users.items():
         if not hashed.startswith(("$2a$", "$2b$", "$2y$")):
-            raise ConfigError(f"web config file {path}: basic_auth_users.{user} must be a bcrypt hash "
-                              "(e.g. from `htpasswd -nBC 10 USER`), never a plain password")
+            raise ConfigError(
+                f"web config file {path}: basic_auth_users.{user} must be a bcrypt hash "
+                "(e.g. from `htpasswd -nBC 10 USER`), never a plain password"
+            )
         try:
             bcrypt.checkpw(b"", hashed.encode("utf-8"))  # a malformed hash would fail every login later
         except ValueError:
-            raise ConfigError(f"web config file {path}: basic_auth_users.{user} is not a valid bcrypt hash "
-                              "(e.g. from `htpasswd -nBC 10 USER`)") from None
+            raise ConfigError(
+                f"web config file {path}: basic_auth_users.{user} is not a valid bcrypt hash "
+                "(e.g. from `htpasswd -nBC 10 USER`)"
+            ) from None
     if web.tls_server_config:
         ssl_context(web.tls_server_config, path)  # fail now, not at the first connection
     return web
@@ -68,8 +73,9 @@ def ssl_context(tls: TLSServerConfig, source: str = "web config") -> ssl.SSLCont
             if not tls.client_ca_file:
                 raise ConfigError(f"{source}: client_auth_type {tls.client_auth_type} needs client_ca_file")
             ctx.load_verify_locations(tls.client_ca_file)
-            ctx.verify_mode = (ssl.CERT_REQUIRED if tls.client_auth_type == "RequireAndVerifyClientCert"
-                               else ssl.CERT_OPTIONAL)
+            ctx.verify_mode = (
+                ssl.CERT_REQUIRED if tls.client_auth_type == "RequireAndVerifyClientCert" else ssl.CERT_OPTIONAL
+            )
     except (OSError, ssl.SSLError) as exc:
         missing = [f for f in (tls.cert_file, tls.key_file) if not Path(f).exists()]
         reason = f"{missing[0]} does not exist" if missing else str(exc)

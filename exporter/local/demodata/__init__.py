@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 from psycopg import sql
@@ -38,16 +38,25 @@ class LoadStats:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _naive_ms(dt: datetime) -> datetime:
     return from_ms(to_ms(dt))
 
 
-def load(conninfo: str, *, rows: int, seed: int = 42, end: datetime | None = None, days: float = 30.0,
-         progress: bool = False, schema: str = "public", chunk_rows: int = CHUNK_ROWS,
-         writers: int = WRITERS) -> LoadStats:
+def load(
+    conninfo: str,
+    *,
+    rows: int,
+    seed: int = 42,
+    end: datetime | None = None,
+    days: float = 30.0,
+    progress: bool = False,
+    schema: str = "public",
+    chunk_rows: int = CHUNK_ROWS,
+    writers: int = WRITERS,
+) -> LoadStats:
     """Create entities (orgs, teams, users, keys, end users, budgets) and `rows` SpendLogs rows spread over
     `days` days ending at `end` (default: now, UTC naive), plus consistent Daily*Spend rollups and entity spend."""
     if rows < 0 or days <= 0:
@@ -59,17 +68,35 @@ def load(conninfo: str, *, rows: int, seed: int = 42, end: datetime | None = Non
     with psycopg.connect(conninfo, autocommit=True) as conn:
         s = read_schema(conn, schema)
         entities.insert(conn, s, entities.build(end, days))
-        spec = _spec(s, seed, f"times:{seed}", rows, start_ms, end_ms, Timing(end_ms, hold_p=0.003),
-                     entities.hazards(end), chunk_rows)
+        spec = _spec(
+            s,
+            seed,
+            f"times:{seed}",
+            rows,
+            start_ms,
+            end_ms,
+            Timing(end_ms, hold_p=0.003),
+            entities.hazards(end),
+            chunk_rows,
+        )
         chunks, size = _pipeline(conninfo, conn, s, spec, end, progress, writers)
         entities.apply_budgets(conn, s)
         _analyze(conn, s)
     return _stats(rows, t0, from_ms(start_ms), end, seed, chunks, size)
 
 
-def append(conninfo: str, *, rows: int, seed: int, start: datetime | None = None, end: datetime | None = None,
-           late_fraction: float = 0.0, schema: str = "public", chunk_rows: int = CHUNK_ROWS,
-           writers: int = WRITERS) -> LoadStats:
+def append(
+    conninfo: str,
+    *,
+    rows: int,
+    seed: int,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    late_fraction: float = 0.0,
+    schema: str = "public",
+    chunk_rows: int = CHUNK_ROWS,
+    writers: int = WRITERS,
+) -> LoadStats:
     """Add `rows` more SpendLogs rows (for the same entities created by `load`) with startTime in [start, end)
     (default: the last minute up to now); late_fraction of them get a startTime well before `start` (rows LiteLLM
     writes late). Keeps Daily*Spend and entity spend consistent (additive upserts). request_ids never collide with
@@ -86,22 +113,39 @@ def append(conninfo: str, *, rows: int, seed: int, start: datetime | None = None
         s = read_schema(conn, schema)
         entities.insert(conn, s, entities.build(end, 1.0))  # no-op when `load` created them
         # the window is part of the seed, so appending twice with one seed does not repeat request ids either
-        spec = _spec(s, f"append:{seed}:{start_ms}:{end_ms}:{rows}", f"append-times:{seed}:{start_ms}:{end_ms}",
-                     rows, start_ms, end_ms, Timing(end_ms, back_p=late_fraction, window_start_ms=start_ms),
-                     entities.hazards_from_db(conn, s), chunk_rows)
+        spec = _spec(
+            s,
+            f"append:{seed}:{start_ms}:{end_ms}:{rows}",
+            f"append-times:{seed}:{start_ms}:{end_ms}",
+            rows,
+            start_ms,
+            end_ms,
+            Timing(end_ms, back_p=late_fraction, window_start_ms=start_ms),
+            entities.hazards_from_db(conn, s),
+            chunk_rows,
+        )
         chunks, size = _pipeline(conninfo, conn, s, spec, end, False, writers)
     return _stats(rows, t0, start, end, seed, chunks, size)
 
 
 def _stats(rows, t0, start, end, seed, chunks, size) -> LoadStats:
     seconds = time.perf_counter() - t0
-    return LoadStats(rows, seconds, rows / seconds if seconds > 0 else 0.0, start, end, seed, chunks,
-                     size / 1e6)
+    return LoadStats(rows, seconds, rows / seconds if seconds > 0 else 0.0, start, end, seed, chunks, size / 1e6)
 
 
 def _spec(s, seed, times_seed, rows, start_ms, end_ms, timing, hazards, chunk_rows) -> pipeline.GenSpec:
-    return pipeline.GenSpec(seed, times_seed, rows, start_ms, end_ms, timing, copy_columns(s.defaults),
-                            s.has(SPEND_LOGS, "status"), hazards, chunk_rows)
+    return pipeline.GenSpec(
+        seed,
+        times_seed,
+        rows,
+        start_ms,
+        end_ms,
+        timing,
+        copy_columns(s.defaults),
+        s.has(SPEND_LOGS, "status"),
+        hazards,
+        chunk_rows,
+    )
 
 
 def _pipeline(conninfo, conn, s, spec, stamp, progress, writers) -> tuple[int, int]:

@@ -26,10 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunk-rows", type=int, default=demodata.CHUNK_ROWS)
     ap.add_argument("--append", type=int, default=0, help="then append this many rows (last minute)")
     ap.add_argument("--postgres", default="embedded", help="embedded, debian-15 or a bin/ folder")
-    ap.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
-                    help="extra server setting, e.g. shared_buffers=2GB (repeatable)")
-    ap.add_argument("--server-defaults", action="store_true",
-                    help=f"do not apply the bulk-load settings {BULK_LOAD_SETTINGS} (LocalPostgres defaults only)")
+    ap.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra server setting, e.g. shared_buffers=2GB (repeatable)",
+    )
+    ap.add_argument(
+        "--server-defaults",
+        action="store_true",
+        help=f"do not apply the bulk-load settings {BULK_LOAD_SETTINGS} (LocalPostgres defaults only)",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the server running and print how to connect")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
@@ -43,21 +51,31 @@ def main(argv: list[str] | None = None) -> int:
             version = conn.execute("SHOW server_version").fetchone()[0]
         t0 = time.perf_counter()
         count = litellm_migrations.apply(pg, "litellm")
-        print(f"PostgreSQL {version}: {count} LiteLLM migrations in {time.perf_counter() - t0:.1f} s",
-              file=sys.stderr)
+        print(f"PostgreSQL {version}: {count} LiteLLM migrations in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         conninfo = pg.admin_conninfo("litellm")
-        st = demodata.load(conninfo, rows=args.rows, seed=args.seed, days=args.days, end=args.end,
-                           progress=not args.no_progress, writers=args.writers, chunk_rows=args.chunk_rows)
+        st = demodata.load(
+            conninfo,
+            rows=args.rows,
+            seed=args.seed,
+            days=args.days,
+            end=args.end,
+            progress=not args.no_progress,
+            writers=args.writers,
+            chunk_rows=args.chunk_rows,
+        )
         with psycopg.connect(conninfo) as conn:
             size = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('\"LiteLLM_SpendLogs\"'))").fetchone()[0]
             daily = conn.execute('SELECT count(*) FROM "LiteLLM_DailyUserSpend"').fetchone()[0]
-        print(f"load: {st.spend_logs_rows:,} SpendLogs rows in {st.seconds:.1f} s = {st.rows_per_second:,.0f} rows/s "
-              f"({st.chunks} chunks, {st.copy_megabytes:,.0f} MB of COPY text, SpendLogs {size} on disk, "
-              f"{daily:,} DailyUserSpend rows, writers={args.writers}, server settings {settings or 'default'})")
+        print(
+            f"load: {st.spend_logs_rows:,} SpendLogs rows in {st.seconds:.1f} s = {st.rows_per_second:,.0f} rows/s "
+            f"({st.chunks} chunks, {st.copy_megabytes:,.0f} MB of COPY text, SpendLogs {size} on disk, "
+            f"{daily:,} DailyUserSpend rows, writers={args.writers}, server settings {settings or 'default'})"
+        )
         if args.append:
             ap_st = demodata.append(conninfo, rows=args.append, seed=args.seed + 1, late_fraction=0.01)
-            print(f"append: {ap_st.spend_logs_rows:,} rows in {ap_st.seconds:.2f} s = "
-                  f"{ap_st.rows_per_second:,.0f} rows/s")
+            print(
+                f"append: {ap_st.spend_logs_rows:,} rows in {ap_st.seconds:.2f} s = {ap_st.rows_per_second:,.0f} rows/s"
+            )
         if args.keep:
             print(f"kept: psql '{conninfo}'  (stop: pg_ctl -D {pg.datadir} stop)", file=sys.stderr)
             pg = None

@@ -104,12 +104,24 @@ class _Progress:
 
     def __init__(self, total: int):
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
-        self.bar = Progress(TextColumn("SpendLogs"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                            console=Console(stderr=True))
+        self.bar = Progress(
+            TextColumn("SpendLogs"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
         self.task = self.bar.add_task("load", total=total, rate="")
         self.t0 = time.perf_counter()
         self.bar.start()
@@ -135,8 +147,9 @@ def _write(writer: Writer, chunk: Chunk, stamp: datetime, turns: _Turns) -> None
             time.sleep(0.05 * (attempt + 1))
 
 
-def run(conninfo: str, schema: Schema, spec: GenSpec, stamp: datetime, progress: bool,
-        writers: int = 2) -> tuple[int, int]:
+def run(
+    conninfo: str, schema: Schema, spec: GenSpec, stamp: datetime, progress: bool, writers: int = 2
+) -> tuple[int, int]:
     """Write spec.rows rows; return (chunks, bytes of SpendLogs COPY text)."""
     n = spec.rows
     if n == 0:

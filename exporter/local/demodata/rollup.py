@@ -7,15 +7,37 @@ from dataclasses import dataclass, field
 from exporter.local.demodata.textfmt import NULL, copy_text, ts_formatter
 
 # columns of the temp tables the aggregates are COPied into
-FINE_COLUMNS = [("date", "text"), ("api_key", "text"), ("model", "text"), ("custom_llm_provider", "text"),
-                ("model_group", "text"), ("endpoint", "text"), ("u", "text"), ("team", "text"), ("org", "text"),
-                ("eu", "text"), ("tags", "jsonb"), ("prompt_tokens", "bigint"), ("completion_tokens", "bigint"),
-                ("spend", "double precision"), ("api_requests", "bigint"), ("successful_requests", "bigint"),
-                ("failed_requests", "bigint"), ("cache_read_input_tokens", "bigint"),
-                ("cache_creation_input_tokens", "bigint"), ("total_response_time_ms", "bigint"),
-                ("timed_requests", "bigint"), ("any_request_id", "text")]
-SPEND_COLUMNS = [("kind", "text"), ("id", "text"), ("id2", "text"), ("hour", "timestamp(3)"),
-                 ("spend", "double precision")]
+FINE_COLUMNS = [
+    ("date", "text"),
+    ("api_key", "text"),
+    ("model", "text"),
+    ("custom_llm_provider", "text"),
+    ("model_group", "text"),
+    ("endpoint", "text"),
+    ("u", "text"),
+    ("team", "text"),
+    ("org", "text"),
+    ("eu", "text"),
+    ("tags", "jsonb"),
+    ("prompt_tokens", "bigint"),
+    ("completion_tokens", "bigint"),
+    ("spend", "double precision"),
+    ("api_requests", "bigint"),
+    ("successful_requests", "bigint"),
+    ("failed_requests", "bigint"),
+    ("cache_read_input_tokens", "bigint"),
+    ("cache_creation_input_tokens", "bigint"),
+    ("total_response_time_ms", "bigint"),
+    ("timed_requests", "bigint"),
+    ("any_request_id", "text"),
+]
+SPEND_COLUMNS = [
+    ("kind", "text"),
+    ("id", "text"),
+    ("id2", "text"),
+    ("hour", "timestamp(3)"),
+    ("spend", "double precision"),
+]
 
 
 @dataclass
@@ -32,9 +54,11 @@ class Aggregates:
         for (day, kp, dep, eu, tags), a in self.fine.items():
             date = fmt(day * 86_400_000)[:10]
             team = kp.team_s  # '' for keys without a team: LiteLLM writes those too, only NULL is skipped
-            out.append(f"{date}\t{kp.token}\t{dep.rollup}\t{kp.user_s}\t{team}\t{kp.org or NULL}\t{eu}\t{tags}\t"
-                       f"{a[0]}\t{a[1]}\t{a[2]!r}\t{a[3]}\t{a[4]}\t{a[5]}\t{a[6]}\t{a[7]}\t{a[8]}\t{a[9]}\t"
-                       f"{a[10]}\n")
+            out.append(
+                f"{date}\t{kp.token}\t{dep.rollup}\t{kp.user_s}\t{team}\t{kp.org or NULL}\t{eu}\t{tags}\t"
+                f"{a[0]}\t{a[1]}\t{a[2]!r}\t{a[3]}\t{a[4]}\t{a[5]}\t{a[6]}\t{a[7]}\t{a[8]}\t{a[9]}\t"
+                f"{a[10]}\n"
+            )
         return "".join(out)
 
     def spend_text(self) -> str:
@@ -56,5 +80,6 @@ class Aggregates:
                 total[(*i, hour)] = total.get((*i, hour), 0.0) + spend
         for (eu, hour), spend in self.end_users.items():
             total[("end_user", eu, "", hour)] = total.get(("end_user", eu, "", hour), 0.0) + spend
-        return "".join(f"{k}\t{copy_text(i)}\t{copy_text(i2)}\t{fmt(h * 3_600_000)}\t{v!r}\n"
-                       for (k, i, i2, h), v in total.items())
+        return "".join(
+            f"{k}\t{copy_text(i)}\t{copy_text(i2)}\t{fmt(h * 3_600_000)}\t{v!r}\n" for (k, i, i2, h), v in total.items()
+        )

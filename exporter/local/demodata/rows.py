@@ -27,8 +27,15 @@ STALL_P = 0.002
 
 
 class RowGen:
-    def __init__(self, rng: random.Random, profiles: list[KeyProfile], weights: list[float],
-                 unknown: list[KeyProfile], optional_present: list[str], has_status: bool):
+    def __init__(
+        self,
+        rng: random.Random,
+        profiles: list[KeyProfile],
+        weights: list[float],
+        unknown: list[KeyProfile],
+        optional_present: list[str],
+        has_status: bool,
+    ):
         self.rng = rng
         self.keys = expand(list(zip(profiles, weights)), 1024)
         self.unknown = unknown
@@ -51,8 +58,9 @@ class RowGen:
             s = self._static_errors[k] = error_info(kind, message_for(kind, dep, kp), provider)
         return s
 
-    def generate(self, times: Iterator[int], n_rows: int, timing: Timing,
-                 chunk_rows: int) -> Iterator[tuple[list[str], Aggregates]]:
+    def generate(
+        self, times: Iterator[int], n_rows: int, timing: Timing, chunk_rows: int
+    ) -> Iterator[tuple[list[str], Aggregates]]:
         """Yield (COPY lines, their rollup aggregates): about chunk_rows lines each, n_rows in total."""
         rng = self.rng
         rnd, bits, uni = rng.random, rng.getrandbits, rng.uniform
@@ -69,23 +77,60 @@ class RowGen:
         agg = Aggregates()
         exp = math.exp
 
-        def emit(rid, call_id, kp, dep, t, e, cst, spend, pt, ct, md_core, cache_hit, cache_key, eu, sess, failed,
-                 created, retry, cr, cw, out):
+        def emit(
+            rid,
+            call_id,
+            kp,
+            dep,
+            t,
+            e,
+            cst,
+            spend,
+            pt,
+            ct,
+            md_core,
+            cache_hit,
+            cache_key,
+            eu,
+            sess,
+            failed,
+            created,
+            retry,
+            cr,
+            cw,
+            out,
+        ):
             ua, mid, tail_md = kp.md_key  # members in jsonb's key order (see profiles.jsonb_order)
-            md = f'{{"status": {st_fail if failed else st_ok}, "user_agent": {ua}, {md_core}, {mid}, ' \
-                 f'"billed_retry_attempt": {"true" if retry else "false"}, "original_model_group": ' \
-                 f'{dep.md_group}, {tail_md}}}'
+            md = (
+                f'{{"status": {st_fail if failed else st_ok}, "user_agent": {ua}, {md_core}, {mid}, '
+                f'"billed_retry_attempt": {"true" if retry else "false"}, "original_model_group": '
+                f"{dep.md_group}, {tail_md}}}"
+            )
             if late[0]:
                 created = max(late[0], e)
             created_s, end_s = fmt(created), fmt(e)
-            opt = ("{}", "{}", "{}", sess, "failure" if failed else "success", NULL, kp.org_s, NULL, str(e - t),
-                   created_s, created_s, call_id, NULL)
+            opt = (
+                "{}",
+                "{}",
+                "{}",
+                sess,
+                "failure" if failed else "success",
+                NULL,
+                kp.org_s,
+                NULL,
+                str(e - t),
+                created_s,
+                created_s,
+                call_id,
+                NULL,
+            )
             tail = "\t".join(opt_sel(opt)) if opt_sel else (opt[opt_one] if opt_one is not None else None)
             tags = kp.tags[int(rnd() * len(kp.tags))]
             out.append(
                 f"{rid}\t{dep.call_type}\t{kp.token}\t{spend!r}\t{pt + ct}\t{pt}\t{ct}\t{fmt(t)}\t{end_s}\t"
                 f"{end_s if cst == e else fmt(cst)}\t{dep.frag}\t{kp.user_s}\t{md}\t{cache_hit}\t{cache_key}\t{tags}\t"
-                f"{kp.team_s}\t{eu}\t{kp.ip}{chr(9) + tail if tail is not None else ''}\n")
+                f"{kp.team_s}\t{eu}\t{kp.ip}{chr(9) + tail if tail is not None else ''}\n"
+            )
             # the in-memory rollups LiteLLM's DBSpendUpdateWriter keeps (daily tables, entity spend)
             k = (t // 86_400_000, kp, dep, eu, tags)
             a = agg.fine.get(k)
@@ -124,8 +169,13 @@ class RowGen:
             else:
                 r = rnd()
                 if r < kp.c_access:
-                    kind = err["proxy_rate_limit"] if r < kp.c_rl else err["key_budget"] if r < kp.c_budget \
+                    kind = (
+                        err["proxy_rate_limit"]
+                        if r < kp.c_rl
+                        else err["key_budget"]
+                        if r < kp.c_budget
                         else err["model_access"]
+                    )
                     if kind.name == "model_access":
                         dep = kp.denied
                 elif r < kp.c_access + UNKNOWN_MODEL_P:
@@ -146,12 +196,19 @@ class RowGen:
                 pt *= 12
             if pt and pt > d.context * 0.9:
                 pt = int(d.context * 0.9 * rnd()) + 100
-            h = "%064x" % bits(256)  # the call id, and a trace id that becomes the session id on most rows
+            h = f"{bits(256):064x}"  # the call id, and a trace id that becomes the session id on most rows
             call_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
             eu = kp.end_users[int(rnd() * len(kp.end_users))] if kp.end_users and rnd() < kp.end_user_p else ""
             r = rnd()
-            sess = NULL if r < 0.08 else (kp.sessions[int(rnd() * len(kp.sessions))] if r < 0.3 and kp.sessions
-                                          else f"{h[32:40]}-{h[40:44]}-4{h[45:48]}-b{h[49:52]}-{h[52:]}")
+            sess = (
+                NULL
+                if r < 0.08
+                else (
+                    kp.sessions[int(rnd() * len(kp.sessions))]
+                    if r < 0.3 and kp.sessions
+                    else f"{h[32:40]}-{h[40:44]}-4{h[45:48]}-b{h[49:52]}-{h[52:]}"
+                )
+            )
             if r < 0.3 and (not kp.sessions or rnd() < 0.05):
                 s = f"sess-{bits(48):012x}"
                 kp.sessions.append(s) if len(kp.sessions) < 8 else kp.sessions.__setitem__(int(rnd() * 8), s)
@@ -165,14 +222,18 @@ class RowGen:
                 name = kind.name
                 if name == "context_output":
                     out_budget = 720_000 if rnd() < 0.8 else (500_000, 300_000, 1_000_000)[int(rnd() * 3)]
-                    ei = error_info(kind, message_for(kind, dep, kp, context=d.context, total=pt + out_budget,
-                                                      input=pt, output=out_budget), dep.provider)
+                    ei = error_info(
+                        kind,
+                        message_for(
+                            kind, dep, kp, context=d.context, total=pt + out_budget, input=pt, output=out_budget
+                        ),
+                        dep.provider,
+                    )
                 elif name == "context_prompt":
                     pt = d.context + int(rnd() * 40_000) + 1
                     ei = error_info(kind, message_for(kind, dep, kp, context=d.context, input=pt), dep.provider)
                 elif name == "expired_key":
-                    ei = error_info(kind, message_for(kind, dep, kp, expires=kp.expires_text, now=fmt(t)[:19]),
-                                    "")
+                    ei = error_info(kind, message_for(kind, dep, kp, expires=kp.expires_text, now=fmt(t)[:19]), "")
                 elif name == "key_budget":
                     spend_now = round(uni(1.0, 1.3) * 50, 6)
                     ei = error_info(kind, message_for(kind, dep, kp, spend=spend_now, limit=50.0), dep.provider)
@@ -181,11 +242,34 @@ class RowGen:
                 if t + dur > end_ms:
                     dur = max(1, end_ms - t)
                 e = t + dur
-                md_core = f'"usage_object": {{}}, "cost_breakdown": null, "litellm_call_id": "{call_id}", ' \
-                          f'"attempted_retries": 0, "error_information": {ei}'
+                md_core = (
+                    f'"usage_object": {{}}, "cost_breakdown": null, "litellm_call_id": "{call_id}", '
+                    f'"attempted_retries": 0, "error_information": {ei}'
+                )
                 created = min(e + 500 + int(rnd() * 14_000), end_ms)
-                emit(call_id, call_id, kp, dep, t, e, e, 0.0, pt, 0, md_core, "False", "Cache OFF", eu, sess, True,
-                     max(created, e), False, 0, 0, out)
+                emit(
+                    call_id,
+                    call_id,
+                    kp,
+                    dep,
+                    t,
+                    e,
+                    e,
+                    0.0,
+                    pt,
+                    0,
+                    md_core,
+                    "False",
+                    "Cache OFF",
+                    eu,
+                    sess,
+                    True,
+                    max(created, e),
+                    False,
+                    0,
+                    0,
+                    out,
+                )
                 return 1
             # a successful request, maybe a cache hit, maybe after billed retry attempts
             ct = 0 if dep.embed else min(int(exp(kp.c_mu + 0.8 * norm[bits(12)])) + 1, 16_000)
@@ -222,34 +306,87 @@ class RowGen:
                 apt, act = pt, int(rnd() * 40)
                 aspend = apt * d.price_in + act * d.price_out
                 ei = self._static_error(kind, dep, kp)
-                md_core = f'"usage_object": {{"total_tokens": {apt + act}, "prompt_tokens": {apt}, ' \
-                          f'"completion_tokens": {act}}}, "cost_breakdown": {{"total_cost": {aspend!r}}}, ' \
-                          f'"litellm_call_id": "{call_id}-attempt-{n}", "attempted_retries": {n}, ' \
-                          f'"error_information": {ei}'
+                md_core = (
+                    f'"usage_object": {{"total_tokens": {apt + act}, "prompt_tokens": {apt}, '
+                    f'"completion_tokens": {act}}}, "cost_breakdown": {{"total_cost": {aspend!r}}}, '
+                    f'"litellm_call_id": "{call_id}-attempt-{n}", "attempted_retries": {n}, '
+                    f'"error_information": {ei}'
+                )
                 ae = at + adur
-                emit(f"{rid}-attempt-{n}", f"{call_id}-attempt-{n}", kp, dep, at, ae, ae, aspend, apt, act, md_core,
-                     "False", "Cache OFF", eu, sess, True, min(ae + 800, end_ms), True, 0, 0, out)
+                emit(
+                    f"{rid}-attempt-{n}",
+                    f"{call_id}-attempt-{n}",
+                    kp,
+                    dep,
+                    at,
+                    ae,
+                    ae,
+                    aspend,
+                    apt,
+                    act,
+                    md_core,
+                    "False",
+                    "Cache OFF",
+                    eu,
+                    sess,
+                    True,
+                    min(ae + 800, end_ms),
+                    True,
+                    0,
+                    0,
+                    out,
+                )
                 at = ae
             e = t + pre + dur
             spend = 0.0 if hit else in_cost + out_cost
             if hit:
                 rid = f"{rid}_cache_hit{t / 1000 + rnd() / 1000:.6f}"
             if d.cache_style == "anthropic":
-                usage = f'{{"total_tokens": {pt + ct}, "prompt_tokens": {pt}, "completion_tokens": {ct}, ' \
-                        f'"cache_read_input_tokens": {cr}, "cache_creation_input_tokens": {cw}}}'
+                usage = (
+                    f'{{"total_tokens": {pt + ct}, "prompt_tokens": {pt}, "completion_tokens": {ct}, '
+                    f'"cache_read_input_tokens": {cr}, "cache_creation_input_tokens": {cw}}}'
+                )
             elif d.cache_style == "openai" and cr:
-                usage = f'{{"total_tokens": {pt + ct}, "prompt_tokens": {pt}, "completion_tokens": {ct}, ' \
-                        f'"prompt_tokens_details": {{"cached_tokens": {cr}}}}}'
+                usage = (
+                    f'{{"total_tokens": {pt + ct}, "prompt_tokens": {pt}, "completion_tokens": {ct}, '
+                    f'"prompt_tokens_details": {{"cached_tokens": {cr}}}}}'
+                )
             else:
                 usage = f'{{"total_tokens": {pt + ct}, "prompt_tokens": {pt}, "completion_tokens": {ct}}}'
-            cb = "null" if hit else f'{{"input_cost": {in_cost!r}, "total_cost": {spend!r}, ' \
-                                    f'"output_cost": {out_cost!r}}}'
-            md_core = f'"usage_object": {usage}, "cost_breakdown": {cb}, "litellm_call_id": "{call_id}", ' \
-                      f'"attempted_retries": {len(attempts)}, "error_information": null'
+            cb = (
+                "null"
+                if hit
+                else f'{{"input_cost": {in_cost!r}, "total_cost": {spend!r}, "output_cost": {out_cost!r}}}'
+            )
+            md_core = (
+                f'"usage_object": {usage}, "cost_breakdown": {cb}, "litellm_call_id": "{call_id}", '
+                f'"attempted_retries": {len(attempts)}, "error_information": null'
+            )
             cst = t + pre + ttft if stream else e
             created = max(min(e + 500 + int(rnd() * 14_000), end_ms), e)
-            emit(rid, call_id, kp, dep, t, e, cst, spend, pt, ct, md_core, "True" if hit else "None",
-                 f"{bits(128):032x}" if hit else "Cache OFF", eu, sess, False, created, False, cr, cw, out)
+            emit(
+                rid,
+                call_id,
+                kp,
+                dep,
+                t,
+                e,
+                cst,
+                spend,
+                pt,
+                ct,
+                md_core,
+                "True" if hit else "None",
+                f"{bits(128):032x}" if hit else "Cache OFF",
+                eu,
+                sess,
+                False,
+                created,
+                False,
+                cr,
+                cw,
+                out,
+            )
             return 1 + len(attempts)
 
         done = 0

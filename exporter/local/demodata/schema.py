@@ -15,17 +15,56 @@ DAILY_TABLES = {  # table -> entity column (LiteLLM's daily rollups that the dem
     "LiteLLM_DailyEndUserSpend": "end_user_id",
     "LiteLLM_DailyTagSpend": "tag",
 }
-BASE_COLUMNS = ["request_id", "call_type", "api_key", "spend", "total_tokens", "prompt_tokens",
-                "completion_tokens", "startTime", "endTime", "completionStartTime", "model", "model_id",
-                "model_group", "custom_llm_provider", "api_base", "user", "metadata", "cache_hit", "cache_key",
-                "request_tags", "team_id", "end_user", "requester_ip_address"]  # all in LiteLLM's baseline schema
-OPTIONAL_COLUMNS = ["messages", "response", "proxy_server_request", "session_id", "status",
-                    "mcp_namespaced_tool_name", "organization_id", "agent_id", "request_duration_ms", "created_at",
-                    "updated_at", "litellm_call_id", "billing_agent_id"]
+BASE_COLUMNS = [
+    "request_id",
+    "call_type",
+    "api_key",
+    "spend",
+    "total_tokens",
+    "prompt_tokens",
+    "completion_tokens",
+    "startTime",
+    "endTime",
+    "completionStartTime",
+    "model",
+    "model_id",
+    "model_group",
+    "custom_llm_provider",
+    "api_base",
+    "user",
+    "metadata",
+    "cache_hit",
+    "cache_key",
+    "request_tags",
+    "team_id",
+    "end_user",
+    "requester_ip_address",
+]  # all in LiteLLM's baseline schema
+OPTIONAL_COLUMNS = [
+    "messages",
+    "response",
+    "proxy_server_request",
+    "session_id",
+    "status",
+    "mcp_namespaced_tool_name",
+    "organization_id",
+    "agent_id",
+    "request_duration_ms",
+    "created_at",
+    "updated_at",
+    "litellm_call_id",
+    "billing_agent_id",
+]
 # what the demo writes into these columns anyway: left to the column default when that default is the same
 # (saves the server parsing three jsonb values per row)
-DEFAULTED = {"messages": "'{}'::jsonb", "response": "'{}'::jsonb", "proxy_server_request": "'{}'::jsonb",
-             "mcp_namespaced_tool_name": None, "agent_id": None, "billing_agent_id": None}
+DEFAULTED = {
+    "messages": "'{}'::jsonb",
+    "response": "'{}'::jsonb",
+    "proxy_server_request": "'{}'::jsonb",
+    "mcp_namespaced_tool_name": None,
+    "agent_id": None,
+    "billing_agent_id": None,
+}
 
 
 def copy_columns(present: dict[str, str | None]) -> list[str]:
@@ -60,7 +99,9 @@ def read_schema(conn: psycopg.Connection, schema: str) -> Schema:
     s = Schema(schema)
     rows = conn.execute(
         "SELECT table_name, column_name, column_default FROM information_schema.columns "
-        "WHERE table_schema = %s AND table_name LIKE 'LiteLLM\\_%%'", (schema,)).fetchall()
+        "WHERE table_schema = %s AND table_name LIKE 'LiteLLM\\_%%'",
+        (schema,),
+    ).fetchall()
     for table, column, default in rows:
         s.columns.setdefault(table, set()).add(column)
         if table == SPEND_LOGS:
@@ -79,7 +120,9 @@ def read_schema(conn: psycopg.Connection, schema: str) -> Schema:
           AND c.relname = ANY(%s)
         GROUP BY c.relname, i.indexrelid
         ORDER BY c.relname, i.indexrelid
-        """, (schema, list(DAILY_TABLES))).fetchall()
+        """,
+        (schema, list(DAILY_TABLES)),
+    ).fetchall()
     for table, cols in keys:
         if DAILY_TABLES[table] in cols and "date" in cols:
             s.unique_keys.setdefault(table, list(cols))

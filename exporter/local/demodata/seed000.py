@@ -31,28 +31,62 @@ OPUS = "anthropic/claude-opus-4.6"
 FLASH_LITE = "google/gemini-2.5-flash-lite"
 MINIMAX = "minimax/minimax-m2.5:free"
 CTX_SLUG, GEMMA = "openrouter/free", "google/gemma-4-26b-a4b-it:free"
-FREE = {"openai/gpt-oss-20b:free": 5, "openai/gpt-oss-120b:free": 10, "qwen/qwen3-coder:free": 11,
-        "nvidia/nemotron-3-nano-30b-a3b:free": 8, "qwen/qwen3-next-80b-a3b-instruct:free": 7, "z-ai/glm-4.5-air:free": 8,
-        "nvidia/nemotron-3-super-120b-a12b:free": 9, "meta-llama/llama-3.3-70b-instruct:free": 8,
-        "nvidia/nemotron-nano-12b-v2-vl:free": 10, "poolside/laguna-xs.2:free": 6, "poolside/laguna-m.1:free": 6,
-        "nvidia/nemotron-nano-9b-v2:free": 10, "tencent/hy3-preview:free": 9}
-PAID = {"openai/gpt-4.1-mini": 30, "deepseek/deepseek-chat-v3.1": 25, "qwen/qwen3-235b-a22b-2507": 20,
-        "mistralai/mistral-small-3.2-24b-instruct": 10, "z-ai/glm-4.6": 6, "x-ai/grok-4-fast": 4}
+FREE = {
+    "openai/gpt-oss-20b:free": 5,
+    "openai/gpt-oss-120b:free": 10,
+    "qwen/qwen3-coder:free": 11,
+    "nvidia/nemotron-3-nano-30b-a3b:free": 8,
+    "qwen/qwen3-next-80b-a3b-instruct:free": 7,
+    "z-ai/glm-4.5-air:free": 8,
+    "nvidia/nemotron-3-super-120b-a12b:free": 9,
+    "meta-llama/llama-3.3-70b-instruct:free": 8,
+    "nvidia/nemotron-nano-12b-v2-vl:free": 10,
+    "poolside/laguna-xs.2:free": 6,
+    "poolside/laguna-m.1:free": 6,
+    "nvidia/nemotron-nano-9b-v2:free": 10,
+    "tencent/hy3-preview:free": 9,
+}
+PAID = {
+    "openai/gpt-4.1-mini": 30,
+    "deepseek/deepseek-chat-v3.1": 25,
+    "qwen/qwen3-235b-a22b-2507": 20,
+    "mistralai/mistral-small-3.2-24b-instruct": 10,
+    "z-ai/glm-4.6": 6,
+    "x-ai/grok-4-fast": 4,
+}
 TOTALS = {"requests": 330, "failures": 106, "spend": 2.8577, "input": 9_745_108, "output": 100_371}
 KEYS = {"llm-router": "assistant", "batch-replay": None}
 UA = ["User-Agent: python-httpx", "User-Agent: python-httpx/0.28.1"]
 _NOFB = "\n\nLiteLLM: model group '{g}' failed with the error above. No fallback was attempted."
-CTX_MSG = ("litellm.ContextWindowExceededError: litellm.BadRequestError: ContextWindowExceededError: "
-           "OpenrouterException - This endpoint's maximum context length is 262144 tokens. However, you requested "
-           "about {t} tokens ({i} of text input, 720000 in the output). Please reduce the length of either one, or "
-           "use the \"middle-out\" transform to compress your prompt automatically.")
+CTX_MSG = (
+    "litellm.ContextWindowExceededError: litellm.BadRequestError: ContextWindowExceededError: "
+    "OpenrouterException - This endpoint's maximum context length is 262144 tokens. However, you requested "
+    "about {t} tokens ({i} of text input, 720000 in the output). Please reduce the length of either one, or "
+    'use the "middle-out" transform to compress your prompt automatically.'
+)
 OTHER_ERRORS = [  # (slug, count, code, class, message)
-    (GEMMA, 9, "400", "BadRequestError", 'litellm.BadRequestError: OpenrouterException - {"error":{"message":'
-     f'"{GEMMA} is not a valid model ID","code":400}}'),
-    ("meta-llama/llama-3.3-70b-instruct:free", 4, "429", "RateLimitError",
-     "litellm.RateLimitError: OpenrouterException - Rate limit exceeded: free-models-per-min."),
-    ("qwen/qwen3-coder:free", 2, "503", "ServiceUnavailableError",
-     "litellm.ServiceUnavailableError: OpenrouterException - Provider returned error"),
+    (
+        GEMMA,
+        9,
+        "400",
+        "BadRequestError",
+        'litellm.BadRequestError: OpenrouterException - {"error":{"message":'
+        f'"{GEMMA} is not a valid model ID","code":400}}',
+    ),
+    (
+        "meta-llama/llama-3.3-70b-instruct:free",
+        4,
+        "429",
+        "RateLimitError",
+        "litellm.RateLimitError: OpenrouterException - Rate limit exceeded: free-models-per-min.",
+    ),
+    (
+        "qwen/qwen3-coder:free",
+        2,
+        "503",
+        "ServiceUnavailableError",
+        "litellm.ServiceUnavailableError: OpenrouterException - Provider returned error",
+    ),
 ]
 
 
@@ -93,14 +127,25 @@ def rows(end: datetime = END, seed: int = 0) -> list[dict]:
     reqs: list[dict] = []
     for _ in range(91):
         i = rng.choice([337, 337, 337, 329, 341, 352, 318])
-        reqs.append({"slug": CTX_SLUG, "failed": True, "code": "400", "class": "ContextWindowExceededError",
-                     "normalized": "400_CONTEXT_WINDOW_EXCEEDED", "msg": CTX_MSG.format(t=i + 720000, i=i)})
+        reqs.append(
+            {
+                "slug": CTX_SLUG,
+                "failed": True,
+                "code": "400",
+                "class": "ContextWindowExceededError",
+                "normalized": "400_CONTEXT_WINDOW_EXCEEDED",
+                "msg": CTX_MSG.format(t=i + 720000, i=i),
+            }
+        )
     for slug, n, code, cls, msg in OTHER_ERRORS:
-        reqs += [{"slug": slug, "failed": True, "code": code, "class": cls, "normalized": None, "msg": msg}
-                 for _ in range(n)]
+        reqs += [
+            {"slug": slug, "failed": True, "code": code, "class": cls, "normalized": None, "msg": msg} for _ in range(n)
+        ]
     special = [(OPUS, 221_266, 91, 1.1086), (OPUS, 75_101, 77, 0.3773), (MINIMAX, 20_619, 86, 0.0)]
-    special += [(FLASH_LITE, i, o, round(i * 0.1e-6 + o * 0.4e-6, 6))
-                for i, o in ((189_412, 310), (188_977, 296), (189_730, 322), (188_655, 288))]
+    special += [
+        (FLASH_LITE, i, o, round(i * 0.1e-6 + o * 0.4e-6, 6))
+        for i, o in ((189_412, 310), (188_977, 296), (189_730, 322), (188_655, 288))
+    ]
     plain = [s for s, n in {**FREE, **PAID, FLASH_LITE: 10, MINIMAX: 5}.items() for _ in range(n)]
     rest_in = TOTALS["input"] - sum(s[1] for s in special)
     rest_out = TOTALS["output"] - sum(s[2] for s in special)
@@ -112,8 +157,10 @@ def rows(end: datetime = END, seed: int = 0) -> list[dict]:
     spend[paid_idx[-1]] = round(budget - sum(v for k, v in spend.items() if k != paid_idx[-1]), 6)
     for slug, i, o, s in special:
         reqs.append({"slug": slug, "failed": False, "in": i, "out": o, "spend": s})
-    reqs += [{"slug": s, "failed": False, "in": ins[k], "out": outs[k], "spend": spend.get(k, 0.0)}
-             for k, s in enumerate(plain)]
+    reqs += [
+        {"slug": s, "failed": False, "in": ins[k], "out": outs[k], "spend": spend.get(k, 0.0)}
+        for k, s in enumerate(plain)
+    ]
     rng.shuffle(reqs)
     ok_iter, fail_iter = iter(rng.sample(ok_ms, len(ok_ms))), iter(fail_ms)
     span = HOURS * 3_600_000
@@ -132,29 +179,59 @@ def rows(end: datetime = END, seed: int = 0) -> list[dict]:
         first = start + timedelta(milliseconds=min(dur - 1, rng.randint(300, 1500))) if stream else stop
         key = "batch-replay" if n % 11 == 10 else "llm-router"
         call = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        meta = {"user_api_key_alias": key, "status": "failure" if r["failed"] else "success",
-                "litellm_call_id": call, "attempted_retries": 0}
+        meta = {
+            "user_api_key_alias": key,
+            "status": "failure" if r["failed"] else "success",
+            "litellm_call_id": call,
+            "attempted_retries": 0,
+        }
         if r["failed"]:
-            ei = {"error_code": r["code"], "error_class": r["class"], "llm_provider": "openrouter",
-                  "error_message": r["msg"] + _NOFB.format(g=r["slug"]), "traceback": ""}
+            ei = {
+                "error_code": r["code"],
+                "error_class": r["class"],
+                "llm_provider": "openrouter",
+                "error_message": r["msg"] + _NOFB.format(g=r["slug"]),
+                "traceback": "",
+            }
             if r["normalized"]:
                 ei["normalized_error"] = r["normalized"]
             meta["error_information"] = ei
         else:
-            meta["usage_object"] = {"prompt_tokens": r["in"], "completion_tokens": r["out"],
-                                    "total_tokens": r["in"] + r["out"]}
+            meta["usage_object"] = {
+                "prompt_tokens": r["in"],
+                "completion_tokens": r["out"],
+                "total_tokens": r["in"] + r["out"],
+            }
         pt, ct = (0, 0) if r["failed"] else (r["in"], r["out"])
-        out.append({
-            "request_id": call if r["failed"] else f"gen-{call}", "call_type": "acompletion", "api_key": token(key),
-            "spend": 0.0 if r["failed"] else r["spend"], "total_tokens": pt + ct, "prompt_tokens": pt,
-            "completion_tokens": ct, "startTime": start, "endTime": stop, "completionStartTime": first,
-            "model": f"openrouter/{r['slug']}", "model_id": hashlib.md5(r["slug"].encode()).hexdigest(),
-            "model_group": r["slug"], "custom_llm_provider": "openrouter", "api_base": "https://openrouter.ai/api/v1",
-            "user": "router-svc", "metadata": Jsonb(meta), "cache_hit": "None", "cache_key": "Cache OFF",
-            "request_tags": Jsonb(UA), "team_id": token("team-assistant")[:36] if KEYS[key] else "",
-            "end_user": f"user-{n}" if n in end_users else "", "requester_ip_address": "10.0.0.7",
-            "session_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "status": "failure" if r["failed"] else "success"})
+        out.append(
+            {
+                "request_id": call if r["failed"] else f"gen-{call}",
+                "call_type": "acompletion",
+                "api_key": token(key),
+                "spend": 0.0 if r["failed"] else r["spend"],
+                "total_tokens": pt + ct,
+                "prompt_tokens": pt,
+                "completion_tokens": ct,
+                "startTime": start,
+                "endTime": stop,
+                "completionStartTime": first,
+                "model": f"openrouter/{r['slug']}",
+                "model_id": hashlib.md5(r["slug"].encode()).hexdigest(),
+                "model_group": r["slug"],
+                "custom_llm_provider": "openrouter",
+                "api_base": "https://openrouter.ai/api/v1",
+                "user": "router-svc",
+                "metadata": Jsonb(meta),
+                "cache_hit": "None",
+                "cache_key": "Cache OFF",
+                "request_tags": Jsonb(UA),
+                "team_id": token("team-assistant")[:36] if KEYS[key] else "",
+                "end_user": f"user-{n}" if n in end_users else "",
+                "requester_ip_address": "10.0.0.7",
+                "session_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "status": "failure" if r["failed"] else "success",
+            }
+        )
     return out
 
 
@@ -162,23 +239,44 @@ def load(conninfo: str, *, end: datetime = END, seed: int = 0, schema: str = "pu
     """Write the dataset (keys, team, 330 SpendLogs rows) into a database with LiteLLM's schema; returns TOTALS."""
     data = rows(end, seed)
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        cols = {r[0] for r in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
-            "AND table_name = 'LiteLLM_SpendLogs'", (schema,))}
+        cols = {
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
+                "AND table_name = 'LiteLLM_SpendLogs'",
+                (schema,),
+            )
+        }
         names = [c for c in data[0] if c in cols]
         t = lambda name: sql.Identifier(schema, name)
         with conn.transaction():
             team_id = token("team-assistant")[:36]
-            conn.execute(sql.SQL("INSERT INTO {} (team_id, team_alias, spend, models) VALUES (%s, %s, %s, %s)")
-                         .format(t("LiteLLM_TeamTable")),
-                         (team_id, "assistant", sum(r["spend"] for r in data if r["team_id"]), []))
+            conn.execute(
+                sql.SQL("INSERT INTO {} (team_id, team_alias, spend, models) VALUES (%s, %s, %s, %s)").format(
+                    t("LiteLLM_TeamTable")
+                ),
+                (team_id, "assistant", sum(r["spend"] for r in data if r["team_id"]), []),
+            )
             for key, team in KEYS.items():
-                conn.execute(sql.SQL("INSERT INTO {} (token, key_name, key_alias, team_id, spend, models) "
-                                     "VALUES (%s, %s, %s, %s, %s, %s)").format(t("LiteLLM_VerificationToken")),
-                             (token(key), "sk-..." + token(key)[-4:], key, team_id if team else None,
-                              sum(r["spend"] for r in data if r["api_key"] == token(key)), []))
-            with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(
-                    t("LiteLLM_SpendLogs"), sql.SQL(", ").join(map(sql.Identifier, names)))) as cp:
+                conn.execute(
+                    sql.SQL(
+                        "INSERT INTO {} (token, key_name, key_alias, team_id, spend, models) "
+                        "VALUES (%s, %s, %s, %s, %s, %s)"
+                    ).format(t("LiteLLM_VerificationToken")),
+                    (
+                        token(key),
+                        "sk-..." + token(key)[-4:],
+                        key,
+                        team_id if team else None,
+                        sum(r["spend"] for r in data if r["api_key"] == token(key)),
+                        [],
+                    ),
+                )
+            with conn.cursor().copy(
+                sql.SQL("COPY {} ({}) FROM STDIN").format(
+                    t("LiteLLM_SpendLogs"), sql.SQL(", ").join(map(sql.Identifier, names))
+                )
+            ) as cp:
                 for r in data:
                     cp.write_row([r[c] for c in names])
     return dict(TOTALS)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1)
 NULL = "\\N"
@@ -15,7 +15,7 @@ _DAYS: dict[int, str] = {}
 def to_ms(dt: datetime) -> int:
     """UTC-naive (or aware) datetime -> epoch milliseconds."""
     if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
     return (dt - EPOCH) // timedelta(milliseconds=1)
 
 

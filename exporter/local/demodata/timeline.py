@@ -51,7 +51,6 @@ def slot_times(rng: random.Random, n: int, start_ms: int, end_ms: int) -> Iterat
     rnd = rng.random
     for a, b, c in slot_counts(n, start_ms, end_ms):
         width = b - a
-        for t in sorted(a + int(rnd() * width) for _ in range(c)):
-            yield t
+        yield from sorted(a + int(rnd() * width) for _ in range(c))
     while True:
         yield max(start_ms, end_ms - 1)
