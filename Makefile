@@ -1,10 +1,21 @@
 # Convenience targets; each calls the script the README documents.
-.PHONY: demo test dashboards
+.PHONY: demo test test-fast lint dashboards
 PYTHON ?= .venv/bin/python
 demo:
 	scripts/demo
 test:
 	scripts/test
+
+# The edit loop: no database, no servers, seconds. The pure core (exact totals, with Hypothesis properties), the
+# config loader, the SQL files, the exposition, the dashboards and rules (with promtool).
+FAST_TESTS = tests/test_totals.py tests/test_config.py tests/test_sql.py tests/test_render.py tests/test_spec.py \
+	tests/test_dashboards.py tests/test_alerts.py
+test-fast:
+	$(PYTHON) -m pytest -q -m "nodb and not slow" $(FAST_TESTS)
+
+# What scripts/test checks first: ruff (lint and format) and mypy, configured in pyproject.toml.
+lint:
+	scripts/lint
 
 # Regenerate the committed dashboards (dashboards/generated/*.json) and alert rules (deploy/prometheus/rules/*.yaml)
 # from code and deploy/prometheus/config.yaml, then the Helm chart's copies of both (files/); commit the result.

@@ -25,6 +25,8 @@ import pytest
 import yaml
 from conftest import require, require_binary
 
+import exporter
+
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "deploy" / "helm" / "litellm-spend-exporter"
 CRDS = Path(__file__).resolve().parent / "crds"
@@ -1087,6 +1089,14 @@ def test_dockerfile_is_multi_stage_non_root_and_has_no_build_tools_in_the_final_
 
 
 @nodb
+def test_the_chart_app_version_is_the_package_version():
+    """One version: exporter/__init__.py (pyproject reads it); the chart's appVersion (the image tag) follows it."""
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert chart["appVersion"] == exporter.__version__, "set appVersion in Chart.yaml to exporter.__version__"
+    assert 'dynamic = ["version"]' in (ROOT / "pyproject.toml").read_text()
+
+
+@nodb
 @pytest.mark.slow
 def test_wheel_installs_into_a_fresh_venv_like_the_dockerfile_and_runs(tmp_path):
     """The Dockerfile's two steps, here: pip wheel --no-deps; venv --without-pip + pip --python install."""
@@ -1096,6 +1106,7 @@ def test_wheel_installs_into_a_fresh_venv_like_the_dockerfile_and_runs(tmp_path)
         [*pip, "wheel", "--no-deps", "--wheel-dir", str(dist), str(ROOT)], check=True, timeout=300, capture_output=True
     )
     (wheel,) = dist.glob("litellm_spend_exporter-*.whl")
+    assert wheel.name.startswith(f"litellm_spend_exporter-{exporter.__version__}-")  # the version's one place
     names = zipfile.ZipFile(wheel).namelist()
     assert "exporter/sql/spend_logs_rows.sql" in names and "exporter/sql/key_budgets.sql" in names
     repo_sql = {str(p.relative_to(ROOT)).replace("sql/", "exporter/sql/", 1) for p in (ROOT / "sql").rglob("*.sql")}

@@ -34,3 +34,15 @@ def test_every_declared_family_is_exposed_and_nothing_else(fixture_db):
     assert exposed == declared
     helps = {line.split()[2]: line for line in text.splitlines() if line.startswith("# HELP ")}
     assert all(len(h.split(" ", 3)[3]) > 20 for h in helps.values())
+
+
+def test_readme_layout_names_every_package():
+    """The README's layout section matches the tree: every sub-package of exporter/ and every top-level folder."""
+    text = docs.README.read_text(encoding="utf-8")
+    layout = text[text.index("- Layout") :].split("\n\n", 1)[0]
+    root = docs.README.parent
+    packages = [p.name for p in (root / "exporter").iterdir() if (p / "__init__.py").exists()]
+    skip = {"exporter", "build", "dist", "__pycache__"}  # the first is listed by package; the others are not sources
+    folders = [p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in skip]
+    missing = [f"{name}/" for name in packages + folders if f"`{name}/`" not in layout]
+    assert not missing, f"README.md's layout section does not name {missing}"
