@@ -1,9 +1,11 @@
--- Purpose: (LiteLLM before 20250508072103, without the `status` column: status from metadata) SpendLogs rows with startTime in [:from_time, :to_time), one output row each, for the incremental
---   counters. The exporter reads only the minutes whose row count changed since it last looked
---   (sql/spend_logs_census.sql) and de-duplicates by (request_id, startTime), so late rows are found and no
---   row is counted twice.
--- Binds: :from_time, :to_time (timestamps), :with_user, :with_end_user, :with_cache_tokens (booleans: read
---   those fields, or return '' / NULL)
+-- Purpose: (LiteLLM before 20250508072103, without the `status` column: status from metadata) SpendLogs rows
+--   from (startTime, request_id) >= (:from_time, :from_id) with startTime < :to_time, in that order, at most
+--   :limit (the exporter pages through a range by resuming from the last row). It reads the rows after the
+--   newest it counted, and whole minutes whose row count changed since it last looked
+--   (sql/spend_logs_census.sql); rows are de-duplicated by (request_id, startTime), so late rows are found and
+--   no row is counted twice.
+-- Binds: :from_time, :to_time (timestamps), :from_id (text), :limit (rows), :with_user, :with_end_user,
+--   :with_cache_tokens (booleans: read those fields, or return '' / NULL)
 -- Output labels: requested_model, model, api_provider, api_key, team, user, end_user, status,
 --   normalized_error, error_code, error_class, error_hint
 -- Output values: request_id, start_time, minute, day (Unix minute and day of startTime), spend, input_tokens,

@@ -1,13 +1,43 @@
-"""The SpendLogs statements share one row block: the aggregate (cold start) and the row path must agree."""
+"""The SQL files: every header lists exactly the binds its statement uses, and the SpendLogs statements share one
+row block (the aggregate of the cold start and the row path must agree)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import sqlalchemy as sa
 
 from exporter.database import sqlfiles
 
 pytestmark = pytest.mark.nodb
 STATUS_LINES = ("COALESCE(s.status, s.metadata->>'status')", "s.metadata->>'status'")
+
+
+def header(name: str) -> dict[str, str]:
+    """The file's leading comment as {field: text}: `-- Field: text`, continued on `--   ` lines."""
+    fields: dict[str, str] = {}
+    current = None
+    for line in sqlfiles.text(name).splitlines():
+        if not line.startswith("--"):
+            break
+        if line.startswith("--   ") and current:
+            fields[current] += " " + line[5:].strip()
+        elif m := re.match(r"-- ([A-Z][^:]*): ?(.*)", line):
+            current = m.group(1)
+            fields[current] = m.group(2)
+    return fields
+
+
+@pytest.mark.parametrize("name", sqlfiles.names())
+def test_the_header_lists_exactly_the_binds_the_statement_uses(name):
+    fields = header(name)
+    binds = [key for key in fields if key.startswith("Binds")]
+    assert binds, f"sql/{name}.sql: the header has no `-- Binds:` line (write `none` if it takes none)"
+    listed = set(re.findall(r"(?<![:\w]):([a-z_][a-z0-9_]*)", fields[binds[0]]))
+    code = "\n".join(line for line in sqlfiles.text(name).splitlines() if not line.lstrip().startswith("--"))
+    used = set(sa.text(code)._bindparams)  # as SQLAlchemy binds them (`::type` casts are not binds)
+    assert listed == used, f"sql/{name}.sql: the header lists {sorted(listed)}, the statement uses {sorted(used)}"
 
 
 def row_block(name: str) -> str:
