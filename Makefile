@@ -8,7 +8,7 @@ test:
 
 # The edit loop: no database, no servers, seconds. The pure core (exact totals, with Hypothesis properties), the
 # config loader, the SQL files, the exposition, the dashboards and rules (with promtool).
-FAST_TESTS = tests/test_totals.py tests/test_config.py tests/test_sql.py tests/test_render.py tests/test_spec.py \
+FAST_TESTS = tests/test_totals.py tests/test_config.py tests/test_sql.py tests/test_exposition.py tests/test_spec.py \
 	tests/test_dashboards.py tests/test_alerts.py
 test-fast:
 	$(PYTHON) -m pytest -q -m "nodb and not slow" $(FAST_TESTS)
