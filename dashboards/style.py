@@ -260,8 +260,8 @@ class _Modern(g.Panel):
     """A panel in Grafana 10's JSON model, for types whose grafanalib 0.7.1 JSON is pre-Grafana 7."""
 
     type = attr.ib(default="bargauge")
-    options = attr.ib(factory=dict)
-    defaults = attr.ib(factory=dict)
+    options: dict[str, object] = attr.ib(factory=dict)
+    defaults: dict[str, object] = attr.ib(factory=dict)
 
     def to_json_data(self):
         return self.panel_json(
@@ -283,7 +283,7 @@ def bars(
     """Horizontal bar gauge, one bar per series (instant query, legend names the bar)."""
     _check(title, description, unit)
     return _size(
-        _Modern(
+        _Modern(  # type: ignore[call-arg]  # untyped grafanalib: the attrs plugin sees only _Modern's fields
             title=title,
             description=description,
             dataSource=target.datasource,
@@ -319,7 +319,7 @@ def heatmap(title: str, description: str, unit: str, target, *, w: int = 24, h: 
     """Prometheus histogram buckets (format heatmap) as a heatmap; `unit` is the bucket axis' unit."""
     _check(title, description, unit)
     return _size(
-        _Modern(
+        _Modern(  # type: ignore[call-arg]  # untyped grafanalib: the attrs plugin sees only _Modern's fields
             title=title,
             description=description,
             dataSource=target.datasource,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import NoReturn
 
 from exporter import __version__, config, logs
 from exporter.errors import ConfigError, ExporterError
@@ -16,7 +17,7 @@ EPILOG = (
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2
+    def error(self, message: str) -> NoReturn:  # one line, exit 2
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
@@ -250,11 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _flags(args: argparse.Namespace) -> dict[tuple[str, str], str]:
-    return {
-        tuple(k.removeprefix("cfg__").split("__")): v
-        for k, v in vars(args).items()
-        if k.startswith("cfg__") and v is not None
-    }
+    flags: dict[tuple[str, str], str] = {}
+    for k, v in vars(args).items():
+        if k.startswith("cfg__") and v is not None:
+            section, key = k.removeprefix("cfg__").split("__")  # dest is "cfg__" + "__".join(path), see _setting
+            flags[(section, key)] = v
+    return flags
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -284,17 +286,17 @@ def main(argv: list[str] | None = None) -> int:
 
             return serve(cfg)
         if args.command == "check":
-            from exporter.access.check import run
+            from exporter.access.check import run as run_check
 
-            return run(cfg, args.check_reader)
+            return run_check(cfg, args.check_reader)
         if args.command == "dashboards":
-            from dashboards.build import run
+            from dashboards.build import run as run_dashboards
 
-            return run(args.dashboards_output)
+            return run_dashboards(args.dashboards_output)
         if args.command == "roles":
-            from exporter.access.rolescmd import run
+            from exporter.access.rolescmd import run as run_roles
 
-            return run(
+            return run_roles(
                 cfg,
                 args.action,
                 admin_url=args.admin_url,
@@ -302,13 +304,14 @@ def main(argv: list[str] | None = None) -> int:
                 names={"exporter": args.exporter_name, "grafana": args.grafana_name},
             )
         if args.command == "audit":
-            from exporter.audit.command import options, run
+            from exporter.audit.command import options
+            from exporter.audit.command import run as run_audit
 
-            return run(cfg, options(args))
+            return run_audit(cfg, options(args))
         if args.command == "demo":
-            from exporter.local.demo import run
+            from exporter.local.demo import run as run_demo
 
-            return run(
+            return run_demo(
                 cfg,
                 rows=args.rows,
                 seed=args.seed,

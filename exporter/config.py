@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -281,7 +282,7 @@ def read_yaml(path: str) -> dict:
 def load(
     flags: dict[tuple[str, str], Any] | None = None,
     config_file: str | None = None,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Config:
     """Build the config: file < environment < flags. Raises ConfigError naming the key and its source."""
     environ = os.environ if environ is None else environ
@@ -329,7 +330,7 @@ def _describe(exc: ValidationError, sources: dict[tuple[str, str], str], origin:
         loc = tuple(str(p) for p in err["loc"])
         # a key that is not a plain word (a newline, a quote, a dot) is shown quoted, so the message stays one line
         key = ".".join(p if re.fullmatch(r"[\w-]+", p) else repr(p) for p in loc) or "(top level)"
-        source = sources.get(loc[:2], origin) if len(loc) >= 2 else origin
+        source = sources.get((loc[0], loc[1]), origin) if len(loc) >= 2 else origin
         kind = err["type"]
         if kind == "extra_forbidden":
             parent = ".".join(loc[:-1])

@@ -63,7 +63,7 @@ def expand(
 
 def expand_for_planning(text: str, variables: Mapping[str, str | Sequence[str]] | None = None) -> str:
     """`text` with fixed sample values, for EXPLAIN (which relations and columns a panel reads)."""
-    samples = {name: ["sample"] for name in variable_names(text)}
+    samples: dict[str, str | Sequence[str]] = {name: ["sample"] for name in variable_names(text)}
     samples.update(variables or {})
     return expand(text, PLAN_FROM, PLAN_TO, PLAN_INTERVAL_SECONDS, samples)
 
@@ -169,6 +169,8 @@ def _go_float(value: float) -> str:
         return "0"
     d = Decimal(repr(float(value))).normalize()
     sign, digits, exp = d.as_tuple()
+    if not isinstance(exp, int):  # "F", "n" or "N": an infinite or NaN interval (e.g. 400 digits of seconds)
+        raise MacroError(f"interval of {value} seconds is out of range")
     e = len(digits) + exp - 1  # decimal exponent of the first digit
     if -4 <= e < 6:
         return format(d, "f")

@@ -71,7 +71,7 @@ def files_for(reader: str) -> list[str]:
 def tables_read(conn: sa.Connection, text: str) -> set[str]:
     """The relations a statement scans, from EXPLAIN of it (which also checks the current role's privileges)."""
     bound = {k: v for k, v in PLAN_PARAMS.items() if f":{k}" in text}
-    plan = conn.execute(sa.text("EXPLAIN (FORMAT JSON) " + text), bound).scalar()
+    plan = conn.execute(sa.text("EXPLAIN (FORMAT JSON) " + text), bound).scalar_one()
     found, stack = set(), [plan[0]["Plan"]]
     while stack:
         node = stack.pop()
@@ -95,14 +95,14 @@ def manifest(conn: sa.Connection, reader: str, render=None) -> dict[str, list[st
     tables = set().union(*(tables_read(conn, text) for text in texts)) if texts else set()
     candidates: dict[str, set[str]] = {}
     for table in tables:
-        cols = conn.execute(
+        attnames = conn.execute(
             sa.text(
                 "SELECT attname FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) AND attnum > 0 "
                 "AND NOT attisdropped"
             ),
             {"t": f'"{table}"'},
         ).scalars()
-        candidates[table] = {c for c in cols if not forbidden(table, c)}
+        candidates[table] = {c for c in attnames if not forbidden(table, c)}
     out = _minimize(conn, texts, candidates)
     for table, cols in out.items():
         leaked = {c for c in cols if forbidden(table, c)}

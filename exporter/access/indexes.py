@@ -29,9 +29,11 @@ class Recommended:
     def load(cls, name: str) -> Recommended:
         text = sqlfiles.text(f"indexes/{name}")
         statement = "\n".join(line for line in text.splitlines() if not line.startswith("--")).strip()
-        key = re.search(r'ON "LiteLLM_SpendLogs" (\(.*?\))\s*(WHERE|$)', statement, re.S).group(1)
-        index = re.search(r'IF NOT EXISTS "([^"]+)"', statement).group(1)
-        return cls(name, index, statement + ";", key, "WHERE" in statement)
+        key = re.search(r'ON "LiteLLM_SpendLogs" (\(.*?\))\s*(WHERE|$)', statement, re.S)
+        index = re.search(r'IF NOT EXISTS "([^"]+)"', statement)
+        if key is None or index is None:  # a shipped file: only a broken package gets here
+            raise ValueError(f'sql/indexes/{name}.sql is not a CREATE INDEX IF NOT EXISTS ... ON "LiteLLM_SpendLogs"')
+        return cls(name, index.group(1), statement + ";", key.group(1), "WHERE" in statement)
 
     def present(self, definitions: list[str]) -> bool:
         for d in definitions:

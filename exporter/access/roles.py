@@ -15,6 +15,7 @@ import io
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from sqlalchemy.engine import URL
 
 from exporter.access import grants
 from exporter.database import sqlfiles
+from exporter.database.connection import driver_connection
 from exporter.errors import ConfigError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -43,7 +45,7 @@ class Reader:
     password: str | None = None
 
 
-def readers_from_config(cfg, environ: dict | None = None) -> list[Reader]:
+def readers_from_config(cfg, environ: Mapping[str, str] | None = None) -> list[Reader]:
     environ = os.environ if environ is None else environ
     out = []
     for purpose in ("exporter", "grafana"):
@@ -97,7 +99,7 @@ def _alembic(output=None, connection=None) -> AlembicConfig:
 
 def _run_script(conn: sa.Connection, name: str) -> None:
     """Run one admin SQL file as is (no parameter parsing: its format() calls use % placeholders)."""
-    conn.connection.driver_connection.execute(sqlfiles.text(name))
+    driver_connection(conn).execute(sqlfiles.text(name))
 
 
 def _set(conn: sa.Connection, settings: dict[str, str]) -> None:
@@ -117,7 +119,7 @@ def apply(admin_url: URL, readers: list[Reader], schema: str) -> list[str]:
     notices: list[str] = []
     try:
         with engine.begin() as conn:
-            conn.connection.driver_connection.add_notice_handler(lambda d: notices.append(d.message_primary))
+            driver_connection(conn).add_notice_handler(lambda d: notices.append(str(d.message_primary)))
             _pin_search_path(conn)
             command.upgrade(_alembic(connection=conn), "head")
             for reader in readers:
@@ -134,7 +136,7 @@ def remove(admin_url: URL, schema: str) -> list[str]:
     notices: list[str] = []
     try:
         with engine.begin() as conn:
-            conn.connection.driver_connection.add_notice_handler(lambda d: notices.append(d.message_primary))
+            driver_connection(conn).add_notice_handler(lambda d: notices.append(str(d.message_primary)))
             _pin_search_path(conn)
             _set(conn, {"litellm_exporter.schema": schema})
             command.downgrade(_alembic(connection=conn), "base")

@@ -14,7 +14,7 @@ ADMIN_URL_ENV = "LITELLM_EXPORTER_ADMIN_URL"
 
 
 def _with_names(cfg: Config, names: dict[str, str | None]) -> Config:
-    update = {}
+    update: dict[str, ReaderConfig | None] = {}
     for purpose, name in names.items():
         if name is None:
             continue

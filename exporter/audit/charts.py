@@ -47,10 +47,10 @@ def spend_over_time(timeline: dict, width: int = 560, height: int = 260) -> str:
     buckets = sorted({p["t"] for pts in series.values() for p in pts})
     if not buckets:
         return _svg(width, 40, [_text(10, 24, "no spend in this window")], "Spend by model over time")
-    stacks = {b: [] for b in buckets}
+    stacks: dict[str, list[tuple[str, float]]] = {b: [] for b in buckets}
     for i, g in enumerate(top + (["other"] if rest else [])):
         names = [g] if g != "other" else rest
-        per = {}
+        per: dict[str, float] = {}
         for n in names:
             for p in series[n]:
                 per[p["t"]] = per.get(p["t"], 0.0) + p["spend_usd"]
@@ -66,7 +66,7 @@ def spend_over_time(timeline: dict, width: int = 560, height: int = 260) -> str:
         _text(left - 4, top_pad + ph, "$0", "end"),
     ]
     for j, b in enumerate(buckets):
-        y = top_pad + ph
+        y: float = top_pad + ph
         for color, v in stacks[b]:
             hgt = v / peak * ph
             if hgt > 0:

@@ -232,16 +232,17 @@ def findings(r: dict, opts: Options) -> list[dict]:
         )
     explained = {CONTEXT} | {m["dominant_error"] for m in failing}
     for cls, n in r["errors_by_class"].items():
-        if cls not in explained and share(n, req) and share(n, req) >= 0.02:
+        cls_share = share(n, req)
+        if cls not in explained and cls_share and cls_share >= 0.02:
             out.append(
                 _f(
                     "error_class",
                     f"Reduce {cls} failures",
-                    _impact(share(n, req)),
+                    _impact(cls_share),
                     "medium",
                     _ERROR_ACTIONS.get(cls.split("_", 1)[0], "Look at the sample errors per model and key."),
-                    {"error_class": cls, "failures": n, "share_of_requests": share(n, req)},
-                    f"{num(n)} requests ({pct(share(n, req))}) failed with {cls}.",
+                    {"error_class": cls, "failures": n, "share_of_requests": cls_share},
+                    f"{num(n)} requests ({pct(cls_share)}) failed with {cls}.",
                 )
             )
     for f in out:

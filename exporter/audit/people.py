@@ -5,13 +5,39 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, TypedDict
 
 from exporter.audit.model import Options, ratio, share
 from exporter.audit.queries import Raw, finite
 
-GAPS = ("no_end_user", "no_session", "no_tags", "no_team")
+Gap = Literal["no_end_user", "no_session", "no_tags", "no_team"]
+GAPS: tuple[Gap, ...] = ("no_end_user", "no_session", "no_tags", "no_team")
 # A model whose name says it is free: OpenRouter's `:free` variants, or `free` as a slug segment (openrouter/free)
 FREE_NAME = re.compile(r"(:free$)|(^|[/:_.-])free($|[/:_.-])", re.IGNORECASE)
+
+
+class _KeyTotals(TypedDict):
+    requests: int
+    failures: int
+    spend_usd: float
+    input_tokens: int
+    output_tokens: int
+
+
+class _KeyGaps(TypedDict):
+    requests: int
+    spend: float
+    # [rows, spend] without an end user, session id, client tags or team
+    no_end_user: list[float]
+    no_tags: list[float]
+    no_team: list[float]
+    no_session: list[float]
+
+
+class _ModelPricing(TypedDict):
+    priced_requests: int
+    unpriced_requests: int
+    unpriced_tokens: int
 
 
 def _key_name(raw: Raw, api_key: str) -> str:
@@ -27,9 +53,10 @@ def _iso(ts: datetime | None) -> str | None:
 
 
 def keys(detail: list[dict], raw: Raw) -> list[dict]:
-    acc = defaultdict(
-        lambda: {"requests": 0, "failures": 0, "spend_usd": 0.0, "input_tokens": 0, "output_tokens": 0, "teams": set()}
+    acc: defaultdict[str, _KeyTotals] = defaultdict(
+        lambda: {"requests": 0, "failures": 0, "spend_usd": 0.0, "input_tokens": 0, "output_tokens": 0}
     )
+    teams: defaultdict[str, set[str]] = defaultdict(set)
     for r in detail:
         a = acc[r["api_key"]]
         a["requests"] += r["requests"]
@@ -38,14 +65,14 @@ def keys(detail: list[dict], raw: Raw) -> list[dict]:
         a["input_tokens"] += r["input_tokens"]
         a["output_tokens"] += r["output_tokens"]
         if r["team_id"]:
-            a["teams"].add(raw.team_names.get(r["team_id"], r["team_id"]))
-    out = []
+            teams[r["api_key"]].add(raw.team_names.get(r["team_id"], r["team_id"]))
+    out: list[dict[str, Any]] = []
     for api_key, a in acc.items():
         out.append(
             {
                 "key": _key_name(raw, api_key),
                 "hashed_api_key": api_key,
-                "teams": sorted(a.pop("teams")),
+                "teams": sorted(teams[api_key]),
                 **a,
                 "error_rate": share(a["failures"], a["requests"]),
                 "input_output_ratio": ratio(a["input_tokens"], a["output_tokens"]),
@@ -64,7 +91,7 @@ def _gap(rows: float, spend: float, requests: int, total_spend: float) -> dict:
 
 
 def attribution(detail: list[dict], raw: Raw, requests: int, spend: float) -> dict:
-    per = defaultdict(
+    per: defaultdict[str, _KeyGaps] = defaultdict(
         lambda: {
             "requests": 0,
             "spend": 0.0,
@@ -92,12 +119,21 @@ def attribution(detail: list[dict], raw: Raw, requests: int, spend: float) -> di
             p["requests"] - int(s.get("rows_reusable") or 0),
             p["spend"] - finite(s.get("spend_reusable")),
         ]
-    total = {g: [sum(p[g][0] for p in per.values()), sum(p[g][1] for p in per.values())] for g in GAPS}
+    total = {g: (sum(p[g][0] for p in per.values()), sum(p[g][1] for p in per.values())) for g in GAPS}
     have_sessions = raw.sessions is not None
-    out = {"requests": requests, "spend_usd": spend}
+    out: dict[str, Any] = {"requests": requests, "spend_usd": spend}
     for g in GAPS:
         out[g] = _gap(*total[g], requests, spend) if (g != "no_session" or have_sessions) else None
     srows = raw.sessions or []
+    by_key: list[dict[str, Any]] = [
+        {
+            "key": _key_name(raw, k),
+            "requests": p["requests"],
+            "spend_usd": p["spend"],
+            **{g: (share(p[g][0], p["requests"]) if (g != "no_session" or have_sessions) else None) for g in GAPS},
+        }
+        for k, p in per.items()
+    ]
     out.update(
         {
             "rows_with_end_user": requests - total["no_end_user"][0],
@@ -109,21 +145,7 @@ def attribution(detail: list[dict], raw: Raw, requests: int, spend: float) -> di
             "reusable_session_ids": round(sum(finite(s["reusable_sessions"]) for s in srows))
             if have_sessions
             else None,
-            "by_key": sorted(
-                (
-                    {
-                        "key": _key_name(raw, k),
-                        "requests": p["requests"],
-                        "spend_usd": p["spend"],
-                        **{
-                            g: (share(p[g][0], p["requests"]) if (g != "no_session" or have_sessions) else None)
-                            for g in GAPS
-                        },
-                    }
-                    for k, p in per.items()
-                ),
-                key=lambda x: (-x["spend_usd"], -x["requests"]),
-            ),
+            "by_key": sorted(by_key, key=lambda x: (-x["spend_usd"], -x["requests"])),
         }
     )
     return out
@@ -138,18 +160,22 @@ def pricing(detail: list[dict]) -> dict:
 
     Free means both: no row of the model was ever priced, and its name (or model group) says it is free. A paid
     model that LiteLLM never priced (every row $0) is a gap too, not a free model."""
-    acc = defaultdict(lambda: {"priced_requests": 0, "unpriced_requests": 0, "unpriced_tokens": 0, "groups": set()})
+    acc: defaultdict[str, _ModelPricing] = defaultdict(
+        lambda: {"priced_requests": 0, "unpriced_requests": 0, "unpriced_tokens": 0}
+    )
+    groups: defaultdict[str, set[str]] = defaultdict(set)
     for r in detail:
         a = acc[r["model"]]
         a["priced_requests"] += r["priced_rows"]
         a["unpriced_requests"] += r["unpriced_rows"]
         a["unpriced_tokens"] += int(r["unpriced_tokens"])
-        a["groups"].add(r["model_group"])
-    flagged, free = [], []
+        groups[r["model"]].add(r["model_group"])
+    flagged: list[dict[str, Any]] = []
+    free: list[dict[str, Any]] = []
     for model, a in sorted(acc.items()):
         if not a["unpriced_requests"]:
             continue
-        item = {"model": model, "model_groups": sorted(g for g in a.pop("groups") if g), **a}
+        item: dict[str, Any] = {"model": model, "model_groups": sorted(g for g in groups[model] if g), **a}
         free_model = not a["priced_requests"] and is_free(model, item["model_groups"])
         (free if free_model else flagged).append({**item, "never_priced": not a["priced_requests"]})
     flagged.sort(key=lambda x: -x["unpriced_requests"])
@@ -162,7 +188,9 @@ def pricing(detail: list[dict]) -> dict:
 
 
 def budgets(raw: Raw, opts: Options) -> dict:
-    days = max((raw.burn_end - raw.burn_start).total_seconds() / 86400, 1e-9)
+    burn_start, burn_end = raw.burn_start, raw.burn_end
+    assert burn_start is not None and burn_end is not None, "queries.collect sets the burn window"
+    days = max((burn_end - burn_start).total_seconds() / 86400, 1e-9)
     burn = {(r["kind"], r["id"]): finite(r["spend"]) for r in raw.burn}
     ents = []
     key_match = lambda r: opts.key in (r["key_alias"], r["key_name"], r["hashed_api_key"])
@@ -191,7 +219,7 @@ def budgets(raw: Raw, opts: Options) -> dict:
         rate = burn.get(bk, 0.0) / days
         left = max(limit - spent, 0.0)
         days_left = 0.0 if left == 0 else (left / rate if rate > 0 else None)
-        runs_out = raw.burn_end + timedelta(days=days_left) if days_left is not None else None
+        runs_out = burn_end + timedelta(days=days_left) if days_left is not None else None
         reset = r.get("budget_reset_at")
         out.append(
             {
@@ -211,6 +239,6 @@ def budgets(raw: Raw, opts: Options) -> dict:
     out.sort(key=lambda e: (-e["used"], e["kind"], e["name"]))
     return {
         "threshold": opts.budget_threshold,
-        "burn_window": {"start": _iso(raw.burn_start), "end": _iso(raw.burn_end), "days": days},
+        "burn_window": {"start": _iso(burn_start), "end": _iso(burn_end), "days": days},
         "entities": out,
     }

@@ -79,8 +79,8 @@ def resolve_window(conn: Connection, opts: Options) -> tuple[datetime | None, da
     start, end = opts.since, opts.until
     filters = {"model_group": opts.model, "key_alias": opts.key, "team_alias": opts.team}  # NULL: no filter
     if opts.last is not None:
-        newest = _rows(conn, "audit/window", {"start": start or EARLIEST, "end": end or LATEST, **filters})[0]
-        newest = _naive(newest["last_start"])
+        row = _rows(conn, "audit/window", {"start": start or EARLIEST, "end": end or LATEST, **filters})[0]
+        newest = _naive(row["last_start"])
         if newest is not None:
             end = newest + timedelta(milliseconds=1)
             start = max(start, end - timedelta(seconds=opts.last)) if start else end - timedelta(seconds=opts.last)
@@ -96,7 +96,9 @@ def collect(conn: Connection, caps: Capabilities, opts: Options, step=lambda nam
     start, end, ext = resolve_window(conn, opts)
     first, last = _naive(ext["first_start"]), _naive(ext["last_start"])
     span = ((last - first).total_seconds() if first and last else 0) or 3600
-    raw = Raw(start, end, first, last, _naive(ext["db_now"]), bucket_for(span))
+    db_now = _naive(ext["db_now"])
+    assert db_now is not None, "now() is never NULL"
+    raw = Raw(start, end, first, last, db_now, bucket_for(span))
     params = {
         "start": start or EARLIEST,
         "end": end or LATEST,
@@ -126,7 +128,14 @@ def collect(conn: Connection, caps: Capabilities, opts: Options, step=lambda nam
     return raw
 
 
-def _budgets(conn: Connection, caps: Capabilities, raw: Raw, start, end, last) -> None:
+def _budgets(
+    conn: Connection,
+    caps: Capabilities,
+    raw: Raw,
+    start: datetime | None,
+    end: datetime | None,
+    last: datetime | None,
+) -> None:
     """Budgets and names, and spend over the burn window: the audit window, or its last 7 days; either trimmed to
     the time the ledger covers (a ledger of 21 hours divides its spend by 21 hours, not by 7 days)."""
     raw.burn_end = end or (last + timedelta(milliseconds=1) if last else raw.db_now)

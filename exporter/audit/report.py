@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
+from typing import TypedDict
 
 from exporter.audit import people
 from exporter.audit.findings import findings
@@ -14,6 +15,15 @@ from exporter.metrics import error_classes
 
 _PREFIX = re.compile(r"^((litellm\.)?\w+(Error|Exception)?:\s*)+")
 NO_GROUP = "(none)"  # model_group '' : requests LiteLLM did not route (unknown model, rejected before routing)
+
+
+class Distribution(TypedDict):
+    """The rows of sql/audit/distribution.sql, by section."""
+
+    latency: dict[str | None, dict]  # percentiles per model group (None: all of them)
+    curve: list[dict]
+    top_spend: list[dict]
+    slowest: list[dict]
 
 
 def _iso(ts: datetime | None) -> str | None:
@@ -43,18 +53,22 @@ def build(raw: Raw, opts: Options, generated_at: datetime | None = None) -> dict
     for r in detail:
         r["spend"] = finite(r["spend"])
         r["class"] = classify(r) if r["failed"] else None
-    dist = {"latency": {}, "curve": [], "top_spend": [], "slowest": []}
+    latency: dict[str | None, dict] = {}
+    sections: dict[str, list[dict]] = {"curve": [], "top_spend": [], "slowest": []}
     for r in raw.distribution:
         if r["section"] == "latency":
-            dist["latency"][r["model_group"]] = r["data"]
+            latency[r["model_group"]] = r["data"]
         else:
-            dist[r["section"]].append(r["data"])
+            sections[r["section"]].append(r["data"])
+    dist = Distribution(
+        latency=latency, curve=sections["curve"], top_spend=sections["top_spend"], slowest=sections["slowest"]
+    )
     requests = sum(r["requests"] for r in detail)
     failures = sum(r["requests"] for r in detail if r["failed"])
     spend = sum(r["spend"] for r in detail)
     inp = sum(r["input_tokens"] for r in detail)
     out = sum(r["output_tokens"] for r in detail)
-    errors = Counter()
+    errors: Counter[str] = Counter()
     for r in detail:
         if r["failed"]:
             errors[r["class"]] += r["requests"]
@@ -97,14 +111,14 @@ def build(raw: Raw, opts: Options, generated_at: datetime | None = None) -> dict
 
 
 def _errors_of(rows) -> dict:
-    c = Counter()
+    c: Counter[str] = Counter()
     for r in rows:
         if r["failed"]:
             c[r["class"]] += r["requests"]
     return dict(c.most_common())
 
 
-def _models(detail: list[dict], dist: dict) -> list[dict]:
+def _models(detail: list[dict], dist: Distribution) -> list[dict]:
     by = defaultdict(list)
     for r in detail:
         by[r["model_group"]].append(r)
@@ -211,13 +225,15 @@ def _always_failing(report: dict, detail: list[dict], opts: Options) -> list[dic
 
 def _context(detail: list[dict], failures: int) -> dict:
     rows = [r for r in detail if r["failed"] and r["ctx_kind"] is not None]
-    kinds = Counter()
-    outputs = Counter()
+    kinds: Counter[str] = Counter()
+    outputs: Counter[int] = Counter()
     for r in rows:
         kinds[r["ctx_kind"]] += r["requests"]
         if r["ctx_kind"] == "output_budget" and r["ctx_output"] is not None:
             outputs[int(r["ctx_output"])] += r["requests"]
-    by_model = defaultdict(lambda: {"failures": 0, "output_budget_too_large": 0, "prompt_too_long": 0})
+    by_model: defaultdict[str, dict[str, int]] = defaultdict(
+        lambda: {"failures": 0, "output_budget_too_large": 0, "prompt_too_long": 0}
+    )
     for r in rows:
         m = by_model[_label(r["model_group"])]
         m["failures"] += r["requests"]
@@ -260,7 +276,7 @@ def _request(d: dict, raw: Raw) -> dict:
     }
 
 
-def _concentration(dist: dict, spend: float, requests: int, raw: Raw) -> dict:
+def _concentration(dist: Distribution, spend: float, requests: int, raw: Raw) -> dict:
     curve = sorted(dist["curve"], key=lambda p: p["rank"])
     n = curve[0]["n"] if curve else requests
     total = curve[-1]["cum_spend"] if curve else 0.0
@@ -284,7 +300,7 @@ def _concentration(dist: dict, spend: float, requests: int, raw: Raw) -> dict:
 
 def _tokens(detail: list[dict], inp: int, out: int, opts: Options, raw: Raw) -> dict:
     def rows_by(key):
-        acc = defaultdict(lambda: [0, 0, 0])
+        acc: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # input, output tokens, requests
         for r in detail:
             a = acc[key(r)]
             a[0] += r["input_tokens"]
@@ -317,7 +333,7 @@ def _tokens(detail: list[dict], inp: int, out: int, opts: Options, raw: Raw) -> 
 
 
 def _timeline(raw: Raw) -> dict:
-    series = defaultdict(dict)
+    series: defaultdict[str, dict[int, dict[str, float]]] = defaultdict(dict)
     for r in raw.cube:
         if r["grouping"] == "timeline":
             series[_label(r["model_group"])][int(r["bucket"])] = {

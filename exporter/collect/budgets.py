@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime
+from typing import SupportsFloat, overload
 
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.engine import Connection
@@ -24,7 +25,11 @@ def epoch(ts: datetime | None) -> float | None:
     return ts.timestamp()
 
 
-def finite(value, default: float | None = 0.0) -> float | None:
+@overload
+def finite(value: SupportsFloat | None, default: float = 0.0) -> float: ...
+@overload
+def finite(value: SupportsFloat | None, default: None) -> float | None: ...
+def finite(value: SupportsFloat | None, default: float | None = 0.0) -> float | None:
     if value is None:
         return default
     value = float(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from operator import attrgetter, itemgetter
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from exporter.collect.totals import RAW_DIMS, Ledger
 from exporter.metrics.labels import label_value
@@ -86,10 +86,10 @@ def _projection(labels: tuple[str, ...]):
 
 def families(
     ledger: Ledger, labels_of: dict[str, tuple[str, ...]], key_names: dict, team_names: dict, lag: float | None
-) -> list:
+) -> list[Metric]:
     namer = _namer(key_names, team_names)
     named = [(namer(key), totals) for key, totals in ledger.totals.items()]
-    out = []
+    out: list[Metric] = []
     for name, labels in labels_of.items():
         fam: Family = BY_NAME[name]
         if name in _HISTOGRAMS:

@@ -214,17 +214,17 @@ class Refresher:
             rows.add_metric([name], count)
         return [up, info, last, duration, results, qdur, qok, rows]
 
-    def _publish(self) -> None:
+    def _publish(self) -> Snapshot:
         body = self._renderer.render(self.health_families() + list(self._data))
-        self._snapshot = Snapshot(body, gzip.compress(body, compresslevel=5), self._last_ok, self._up)
+        snap = self._snapshot = Snapshot(body, gzip.compress(body, compresslevel=5), self._last_ok, self._up)
         if self.on_refresh:
             self.on_refresh()
+        return snap
 
     @property
     def snapshot(self) -> Snapshot:
-        if self._snapshot is None:
-            self._publish()
-        return self._snapshot
+        snap = self._snapshot
+        return self._publish() if snap is None else snap
 
     def healthy(self) -> bool:
         """True when the last refresh succeeded and is recent (within three intervals)."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -84,7 +85,7 @@ class _Pending:
     """What one refresh read, applied by `commit` once the whole refresh succeeded."""
 
     window_from: datetime
-    cursor: tuple | None
+    cursor: tuple
     newest: datetime | None
     db_now: datetime
     totals: dict = field(default_factory=dict)  # (day, dims, status, error_class) -> [Totals, first start]
@@ -180,7 +181,7 @@ class SpendLogs:
         if cold:
             newest = min(hw.max_start, db_now) if hw.max_start is not None else None
         window_from = _minute((newest or db_now) - self.overlap)
-        if not cold:
+        if self.window_from is not None:  # not cold
             window_from = max(window_from, self.window_from)  # never re-open counted history
         p = _Pending(
             window_from=window_from,
@@ -356,7 +357,7 @@ class SpendLogs:
         )
 
     @staticmethod
-    def _group(g, skips: Skips) -> tuple:
+    def _group(g, skips: Skips) -> tuple[tuple[int, tuple, str, str], Totals, float]:
         """A row of sql/spend_logs_totals.sql -> (key, Totals, first start)."""
         for reason in _SKIP_REASONS:
             if getattr(g, reason):
@@ -447,9 +448,10 @@ def _buckets(g, prefix: str, bounds: tuple) -> list[int]:
     return counts
 
 
-def _runs(minutes: list[int]):
+def _runs(minutes: list[int]) -> Iterator[tuple[int, int]]:
     """Contiguous runs of minutes, at most MAX_MINUTES_PER_QUERY long: [(first, last), ...]."""
-    start = prev = None
+    start: int | None = None
+    prev = 0  # read only once start is set (then prev is too)
     for m in minutes:
         if start is None:
             start = prev = m

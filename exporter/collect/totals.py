@@ -208,7 +208,7 @@ class Ledger:
         self.totals: dict[tuple, Totals] = {}
         self.rows_counted = 0
         self.skips = Skips()
-        self._spend: dict[int, list[dict[str, Decimal]]] = {}  # day -> per dimension: value -> spend that day
+        self._spend: dict[int, dict[int, dict[str, Decimal]]] = {}  # day -> dimension -> value -> spend that day
         self._members: dict[int, list[_Members]] = {}  # day -> per dimension
 
     def members(self, day: int) -> list[_Members]:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import psycopg
 import sqlalchemy as sa
+from psycopg.rows import TupleRow
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from exporter.config import POSTGRES_MAX_MS, DatabaseConfig, postgres_milliseconds
@@ -186,6 +187,14 @@ def _shut_down(dbapi_conn) -> None:
         pass
     finally:
         sock.detach()
+
+
+def driver_connection(conn: Connection) -> psycopg.Connection[TupleRow]:
+    """The psycopg connection under a SQLAlchemy one: for notices, and for SQL run without parameter parsing."""
+    driver = conn.connection.driver_connection
+    if not isinstance(driver, psycopg.Connection):
+        raise TypeError(f"expected a psycopg connection, got {type(driver).__name__}")
+    return driver
 
 
 _WATCHDOGS: weakref.WeakKeyDictionary[Engine, Watchdog] = weakref.WeakKeyDictionary()

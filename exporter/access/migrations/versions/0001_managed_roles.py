@@ -7,6 +7,7 @@ Revises:
 from alembic import op
 
 from exporter.database import sqlfiles
+from exporter.database.connection import driver_connection
 
 revision = "0001"
 down_revision = None
@@ -22,4 +23,4 @@ def downgrade() -> None:
     if op.get_context().as_sql:
         op.execute(sqlfiles.text("admin/drop_roles"))
     else:  # run as is: the DO block's format() calls use % placeholders
-        op.get_bind().connection.driver_connection.execute(sqlfiles.text("admin/drop_roles"))
+        driver_connection(op.get_bind()).execute(sqlfiles.text("admin/drop_roles"))
