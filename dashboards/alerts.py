@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dashboards.queries import dedup
-from dashboards.thresholds import RulesConfig, seconds
+from dashboards.thresholds import Thresholds, seconds
 
 PREFIX = "LiteLLMDb"
 # Entities with budgets (the metric infix): the labels that identify one, and how the text names it.
@@ -21,7 +21,7 @@ FAILED, SUCCEEDED = 'status="failure"', 'status="success"'
 CONTEXT_WINDOW = 'error_class="400_CONTEXT_WINDOW_EXCEEDED"'
 
 
-def _sel(cfg: RulesConfig, *extra: str) -> str:
+def _sel(cfg: Thresholds, *extra: str) -> str:
     return "{" + ", ".join(m for m in (cfg.selector, *extra) if m) + "}"
 
 
@@ -43,7 +43,7 @@ def _num(x: float) -> str:
 
 
 def _rule(
-    cfg: RulesConfig, name: str, expr: str, for_: str, severity: str, summary: str, description: str, **labels: str
+    cfg: Thresholds, name: str, expr: str, for_: str, severity: str, summary: str, description: str, **labels: str
 ) -> dict:
     alert = PREFIX + name
     return {
@@ -59,7 +59,7 @@ def _rule(
     }
 
 
-def budget_rules(cfg: RulesConfig) -> list[dict]:
+def budget_rules(cfg: Thresholds) -> list[dict]:
     b, out = cfg.budget, []
     for entity, (_, who) in ENTITIES.items():
         sel = _sel(cfg)
@@ -108,7 +108,7 @@ def budget_rules(cfg: RulesConfig) -> list[dict]:
     return out
 
 
-def _events(cfg: RulesConfig, metric: str, sel: str, window: str) -> str:
+def _events(cfg: Thresholds, metric: str, sel: str, window: str) -> str:
     """Events of a counter in the last `window`, per series, exporter replicas collapsed, new series included.
 
     increase() never counts a series' first sample, and a (model, key) series first appears at its first events
@@ -123,7 +123,7 @@ def _events(cfg: RulesConfig, metric: str, sel: str, window: str) -> str:
     )
 
 
-def error_rules(cfg: RulesConfig) -> list[dict]:
+def error_rules(cfg: Thresholds) -> list[dict]:
     e, by = cfg.errors, "job, requested_model, model"
 
     def total(fn: str, sel: str, window: str, group: str = by, metric: str = "litellm_db_requests_total") -> str:
@@ -185,7 +185,7 @@ def _regex_escape(value: str) -> str:
     return "".join("\\\\" + c if c in REGEX_SPECIAL else c for c in value)
 
 
-def latency_rules(cfg: RulesConfig) -> list[dict]:
+def latency_rules(cfg: Thresholds) -> list[dict]:
     """One rule: the default threshold, `or` one term per model with its own (the text names the one that applies)."""
     lat = cfg.latency
     overrides = sorted(lat.per_model.items())
@@ -218,7 +218,7 @@ def latency_rules(cfg: RulesConfig) -> list[dict]:
     ]
 
 
-def spend_rules(cfg: RulesConfig) -> list[dict]:
+def spend_rules(cfg: Thresholds) -> list[dict]:
     s, by = cfg.spend, "job, api_key_alias, team_alias"
     recent = f"sum by ({by}) ({_per_entity('rate', 'litellm_db_spend_usd_total', _sel(cfg), s.window)}) * 3600"
     base = f"sum by ({by}) ({_per_entity('rate', 'litellm_db_spend_usd_total', _sel(cfg), s.baseline_window)}) * 3600"
@@ -237,7 +237,7 @@ def spend_rules(cfg: RulesConfig) -> list[dict]:
     ]
 
 
-def exporter_rules(cfg: RulesConfig) -> list[dict]:
+def exporter_rules(cfg: Thresholds) -> list[dict]:
     """Health of each exporter replica: per instance on purpose (no replica collapsing)."""
     x = cfg.exporter
     stamp = f"litellm_db_last_refresh_timestamp_seconds{_sel(cfg)}"
@@ -298,7 +298,7 @@ def exporter_rules(cfg: RulesConfig) -> list[dict]:
     ]
 
 
-def groups(cfg: RulesConfig) -> dict[str, dict]:
+def groups(cfg: Thresholds) -> dict[str, dict]:
     """Concern -> one rule group (one file each)."""
     concerns = {
         "budgets": budget_rules,
@@ -310,5 +310,5 @@ def groups(cfg: RulesConfig) -> dict[str, dict]:
     return {name: {"name": f"litellm-db-{name}", "rules": build(cfg)} for name, build in concerns.items()}
 
 
-def alert_names(cfg: RulesConfig) -> list[str]:
+def alert_names(cfg: Thresholds) -> list[str]:
     return sorted({r["alert"] for g in groups(cfg).values() for r in g["rules"]})

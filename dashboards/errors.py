@@ -5,12 +5,12 @@ from __future__ import annotations
 from dashboards import queries as q
 from dashboards.style import (
     COUNT,
-    ERROR_STEPS,
     RATIO,
     REQUESTS_PER_SECOND,
     SECONDS,
     bars,
     dashboard,
+    error_steps,
     heatmap,
     prom,
     prometheus_variables,
@@ -18,11 +18,12 @@ from dashboards.style import (
     table,
     timeseries,
 )
+from dashboards.thresholds import Thresholds
 
 UID = "litellm-db-errors-latency"
 
 
-def errors():
+def errors(th: Thresholds):
     return row(
         "Errors",
         timeseries(
@@ -31,7 +32,7 @@ def errors():
             RATIO,
             [prom(q.ERROR_RATIO, "all selected")],
             w=8,
-            steps=ERROR_STEPS,
+            steps=error_steps(th),
             max_value=1,
         ),
         timeseries(
@@ -40,7 +41,7 @@ def errors():
             RATIO,
             [prom(q.ERROR_RATIO_BY_MODEL, "{{requested_model}}")],
             w=8,
-            steps=ERROR_STEPS,
+            steps=error_steps(th),
             max_value=1,
         ),
         timeseries(
@@ -144,7 +145,7 @@ def latency():
     )
 
 
-def build():
+def build(th: Thresholds):
     return dashboard(
         UID,
         "LiteLLM errors and latency",
@@ -152,5 +153,5 @@ def build():
         "from litellm-spend-exporter. Latency panels follow the model variable only (histograms have no key or "
         "team label by default).",
         prometheus_variables(),
-        [errors(), context_windows(), latency()],
+        [errors(th), context_windows(), latency()],
     )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dashboards.style import (
-    BUDGET_STEPS,
     COUNT,
     RATIO,
     SECONDS,
     TIME_FROM_NOW,
     TOKENS,
     USD,
+    budget_steps,
     dashboard,
     postgres_variables,
     row,
@@ -17,6 +17,7 @@ from dashboards.style import (
     table,
     timeseries,
 )
+from dashboards.thresholds import Thresholds
 
 UID = "litellm-db-spend-ledger"
 ROLLUP_NOTE = (
@@ -75,7 +76,7 @@ def spend():
     )
 
 
-def budgets():
+def budgets(th: Thresholds):
     return row(
         "Budgets",
         table(
@@ -87,7 +88,7 @@ def budgets():
             [sql("key_budgets", table=True)],
             columns={"used": ("Used", RATIO), "resets_at": ("Resets", TIME_FROM_NOW)},
             sort_by="Used",
-            steps=BUDGET_STEPS,
+            steps=budget_steps(th),
         ),
     )
 
@@ -121,7 +122,7 @@ def drill_down():
     )
 
 
-def build():
+def build(th: Thresholds):
     return dashboard(
         UID,
         "LiteLLM spend ledger (PostgreSQL)",
@@ -129,7 +130,7 @@ def build():
         "datasource): spend over time, by model, key and team, tokens, remaining budget per key, and the most "
         "expensive and most recent failed requests.",
         postgres_variables(),
-        [spend(), budgets(), drill_down()],
+        [spend(), budgets(th), drill_down()],
         time_from="now-7d",
         refresh="5m",
     )

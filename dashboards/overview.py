@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from dashboards import queries as q
 from dashboards.style import (
-    BUDGET_STEPS,
     COUNT,
-    ERROR_STEPS,
     HEALTH_STEPS,
-    LAG_STEPS,
     RATIO,
     REQUESTS_PER_SECOND,
     SECONDS,
@@ -16,13 +13,17 @@ from dashboards.style import (
     UP,
     USD,
     bars,
+    budget_steps,
     dashboard,
+    error_steps,
+    lag_steps,
     prom,
     prometheus_variables,
     row,
     stat,
     timeseries,
 )
+from dashboards.thresholds import Thresholds
 
 UID = "litellm-db-spend-overview"
 
@@ -128,7 +129,7 @@ def tokens():
     )
 
 
-def requests():
+def requests(th: Thresholds):
     return row(
         "Requests and errors",
         timeseries(
@@ -145,7 +146,7 @@ def requests():
             RATIO,
             [prom(q.ERROR_RATIO_BY_MODEL, "{{requested_model}}")],
             w=8,
-            steps=ERROR_STEPS,
+            steps=error_steps(th),
             max_value=1,
         ),
         timeseries(
@@ -197,7 +198,7 @@ def duration_by_model(quantile: float, what: str):
     )
 
 
-def budgets_and_health():
+def budgets_and_health(th: Thresholds):
     return row(
         "Budgets and exporter health",
         bars(
@@ -208,7 +209,7 @@ def budgets_and_health():
             prom(q.TOP_KEYS_BY_BUDGET_USE, "{{api_key_alias}}", instant=True),
             w=8,
             h=10,
-            steps=BUDGET_STEPS,
+            steps=budget_steps(th),
             max_value=1,
         ),
         stat(
@@ -236,7 +237,7 @@ def budgets_and_health():
             SECONDS,
             prom(q.INGEST_LAG, instant=True),
             w=4,
-            steps=LAG_STEPS,
+            steps=lag_steps(th),
             no_value="no data",
         ),
         stat(
@@ -257,11 +258,11 @@ def budgets_and_health():
     )
 
 
-def build():
+def build(th: Thresholds):
     return dashboard(
         UID,
         "LiteLLM spend overview",
         "Spend, tokens, errors, latency and budgets from litellm-spend-exporter (LiteLLM's Postgres ledger).",
         prometheus_variables(),
-        [spend(), tokens(), requests(), latency(), budgets_and_health()],
+        [spend(), tokens(), requests(th), latency(), budgets_and_health(th)],
     )

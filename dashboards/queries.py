@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dashboards import thresholds
-
 # Template variables narrow every query: the exporter target, then the request dimensions. Histograms carry only
 # requested_model, model and status by default, so latency panels follow the model variable alone.
 TARGET = 'job=~"$job", instance=~"$instance"'
@@ -13,8 +11,6 @@ KEYS = TARGET + ', api_key_alias=~"$key_alias", team_alias=~"$team"'
 TEAMS = TARGET + ', team_alias=~"$team"'
 RATE = "[$__rate_interval]"
 RANGE = "[$__range]"
-# Budget burn rate: the window LiteLLMDbBudgetExhaustionProjected projects with (config.yaml budget.burn_window)
-BURN_WINDOW = f"[{thresholds.shipped().budget.burn_window}]"
 
 
 # Exporter replicas (Helm replicaCount > 1) read the same database and expose identical series that differ only in
@@ -109,29 +105,43 @@ SLOWEST_MODELS = f"sort_desc({latency_quantile(0.99, 'requested_model, model', w
 
 
 # Budgets: one set of expressions per entity (key, team, user), replicas collapsed, one row per entity
-def _budget(entity: str, sel: str, labels: str) -> dict[str, str]:
-    def gauge(name: str) -> str:
-        return f"max by ({labels}) ({dedup(f'litellm_db_{entity}_{name}{{{sel}}}')})"
+BUDGET_ENTITIES = {  # entity -> (selector, the labels of one row per entity)
+    "key": (KEYS, "api_key_alias, team_alias"),
+    "team": (TEAMS, "team, team_alias"),
+    "user": (TARGET, "user"),
+}
 
-    burn = f"max by ({labels}) ({dedup(f'rate(litellm_db_{entity}_spend_usd{{{sel}}}{BURN_WINDOW})')})"
-    limited = f" and {gauge('max_budget_usd')}"  # only entities with a limit: a table row per budget
+
+def _gauge(entity: str, name: str) -> str:
+    sel, labels = BUDGET_ENTITIES[entity]
+    return f"max by ({labels}) ({dedup(f'litellm_db_{entity}_{name}{{{sel}}}')})"
+
+
+def budget_used(entity: str) -> str:
+    """Share of its budget the entity has spent in the current period (entities with a limit)."""
+    return f"{_gauge(entity, 'spend_usd')} / ({_gauge(entity, 'max_budget_usd')} > 0)"
+
+
+def budget(entity: str, burn_window: str) -> dict[str, str]:
+    """The budget table's expressions for key, team or user; the burn rate over `burn_window` (the window
+    LiteLLMDbBudgetExhaustionProjected projects with: thresholds budget.burn_window)."""
+    sel, labels = BUDGET_ENTITIES[entity]
+    burn = f"max by ({labels}) ({dedup(f'rate(litellm_db_{entity}_spend_usd{{{sel}}}[{burn_window}])')})"
+    limited = f" and {_gauge(entity, 'max_budget_usd')}"  # only entities with a limit: a table row per budget
     return {
-        "spend": f"{gauge('spend_usd')}{limited}",
-        "limit": gauge("max_budget_usd"),
-        "remaining": gauge("budget_remaining_usd"),
-        "used": f"{gauge('spend_usd')} / ({gauge('max_budget_usd')} > 0)",
-        "reset": f"{gauge('budget_reset_timestamp_seconds')} * 1000{limited}",
+        "spend": f"{_gauge(entity, 'spend_usd')}{limited}",
+        "limit": _gauge(entity, "max_budget_usd"),
+        "remaining": _gauge(entity, "budget_remaining_usd"),
+        "used": budget_used(entity),
+        "reset": f"{_gauge(entity, 'budget_reset_timestamp_seconds')} * 1000{limited}",
         "burn_per_hour": f"{burn} * 3600{limited}",
-        "time_left": f"({gauge('budget_remaining_usd')} > 0) / ({burn} > 0){limited}",
+        "time_left": f"({_gauge(entity, 'budget_remaining_usd')} > 0) / ({burn} > 0){limited}",
     }
 
 
-KEY_BUDGET = _budget("key", KEYS, "api_key_alias, team_alias")
-TEAM_BUDGET = _budget("team", TEAMS, "team, team_alias")
-USER_BUDGET = _budget("user", TARGET, "user")
-TOP_KEYS_BY_BUDGET_USE = f"topk(10, {KEY_BUDGET['used']})"
-TOP_TEAMS_BY_BUDGET_USE = f"topk(10, {TEAM_BUDGET['used']})"
-TOP_USERS_BY_BUDGET_USE = f"topk(10, {USER_BUDGET['used']})"
+TOP_KEYS_BY_BUDGET_USE = f"topk(10, {budget_used('key')})"
+TOP_TEAMS_BY_BUDGET_USE = f"topk(10, {budget_used('team')})"
+TOP_USERS_BY_BUDGET_USE = f"topk(10, {budget_used('user')})"
 
 # Exporter health: per replica on purpose (the worst replica shows; failed refreshes of every replica count)
 SCRAPE_UP = f"min(up{{{TARGET}}})"

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from dashboards import alerts
-from dashboards.thresholds import DEPLOY, RulesConfig, load
+from dashboards.thresholds import DEPLOY, Thresholds
 
 RULES_DIR = DEPLOY / "rules"
 HEADER = (
@@ -34,12 +34,11 @@ def render(groups: list[dict]) -> str:
     )
 
 
-def write_all(rules_dir: Path, config: RulesConfig | None = None) -> list[Path]:
+def write_all(rules_dir: Path, th: Thresholds) -> list[Path]:
     """Write one rule file per concern (rules_dir/<concern>.yaml); unchanged files are not rewritten."""
-    config = config or load()
     rules_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for concern, group in alerts.groups(config).items():
+    for concern, group in alerts.groups(th).items():
         path = rules_dir / f"{concern}.yaml"
         text = render([group])
         if not path.exists() or path.read_text(encoding="utf-8") != text:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import attr
 from grafanalib import core as g
 
-from dashboards import thresholds
+from dashboards.thresholds import Thresholds
 from exporter.access.grafana_sql import body
 from exporter.database import sqlfiles
 
@@ -25,29 +25,34 @@ COUNT = "short"
 TIME_FROM_NOW = "dateTimeFromNow"
 UP = "bool_yes_no"
 
-# Thresholds: the alert rules' own, read from deploy/prometheus/config.yaml (the one place they are set), so a
-# panel's orange/red lines are where the alerts fire
-_ALERTS = thresholds.shipped()
-BUDGET_WARNING, BUDGET_CRITICAL = _ALERTS.budget.warning_ratio, _ALERTS.budget.critical_ratio
-ERROR_RATIO_WARNING = _ALERTS.errors.ratio
-INGEST_LAG_ALERT = _ALERTS.exporter.ingest_lag_seconds
+# Threshold lines are the alert rules' own thresholds (the same Thresholds object builds both), so a panel turns
+# orange or red where the alerts fire.
 OK = [{"color": "green", "value": None}]
-BUDGET_STEPS = [
-    {"color": "green", "value": None},
-    {"color": "orange", "value": BUDGET_WARNING},
-    {"color": "red", "value": BUDGET_CRITICAL},
-]
-ERROR_STEPS = [
-    {"color": "green", "value": None},
-    {"color": "orange", "value": ERROR_RATIO_WARNING / 2},
-    {"color": "red", "value": ERROR_RATIO_WARNING},
-]
 HEALTH_STEPS = [{"color": "red", "value": None}, {"color": "green", "value": 1}]
-LAG_STEPS = [
-    {"color": "green", "value": None},
-    {"color": "orange", "value": INGEST_LAG_ALERT / 2},
-    {"color": "red", "value": INGEST_LAG_ALERT},
-]
+
+
+def budget_steps(th: Thresholds) -> list[dict]:
+    return [
+        {"color": "green", "value": None},
+        {"color": "orange", "value": th.budget.warning_ratio},
+        {"color": "red", "value": th.budget.critical_ratio},
+    ]
+
+
+def error_steps(th: Thresholds) -> list[dict]:
+    return [
+        {"color": "green", "value": None},
+        {"color": "orange", "value": th.errors.ratio / 2},
+        {"color": "red", "value": th.errors.ratio},
+    ]
+
+
+def lag_steps(th: Thresholds) -> list[dict]:
+    return [
+        {"color": "green", "value": None},
+        {"color": "orange", "value": th.exporter.ingest_lag_seconds / 2},
+        {"color": "red", "value": th.exporter.ingest_lag_seconds},
+    ]
 
 
 def _variable(name: str, label: str, datasource: dict, query: str) -> g.Template:

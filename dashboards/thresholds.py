@@ -3,13 +3,14 @@ threshold lines are built from."""
 
 from __future__ import annotations
 
-import functools
 import re
 from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from exporter.errors import ConfigError
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "prometheus"
 CONFIG = DEPLOY / "config.yaml"
@@ -85,7 +86,7 @@ class Exporter(_Section):
     ingest_lag_for: Duration
 
 
-class RulesConfig(_Section):
+class Thresholds(_Section):
     selector: str
     runbook_url: str
     budget: Budget
@@ -109,12 +110,17 @@ def config_path() -> Path:
     return CONFIG if CONFIG.exists() else PACKAGED_CONFIG
 
 
-def load(path: Path | None = None) -> RulesConfig:
+def load(path: Path | None = None) -> Thresholds:
+    """The thresholds in `path` (default: the shipped ones); a file that is missing or invalid is a ConfigError
+    in one line."""
     path = path or config_path()
-    return RulesConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-
-
-@functools.cache
-def shipped() -> RulesConfig:
-    """The shipped thresholds, loaded once: what the dashboards' threshold lines and burn window follow."""
-    return load()
+    try:
+        return Thresholds.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the thresholds: {' '.join(str(exc).split())}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(
+            f"{path}: invalid thresholds at {where}: {first['msg']} (deploy/prometheus/config.yaml shows every key)"
+        ) from None

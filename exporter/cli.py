@@ -185,6 +185,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="directory to write <name>.json into (default dashboards/generated, the "
         "committed copies in a source checkout)",
     )
+    dashboards.add_argument(
+        "--thresholds",
+        dest="dashboards_thresholds",
+        metavar="FILE",
+        help="alert thresholds (the format of deploy/prometheus/config.yaml) for the panels' threshold lines and "
+        "burn window, and for the alert rules written next to them (--rules-output, default DIR/rules), so both "
+        "agree; default: the shipped thresholds, and no rules written",
+    )
+    dashboards.add_argument(
+        "--rules-output",
+        dest="dashboards_rules_output",
+        metavar="DIR",
+        help="also write the Prometheus alert rules (<concern>.yaml) from the same thresholds into DIR",
+    )
     dashboards.set_defaults(config_file=None)
 
     audit = sub.add_parser(
@@ -292,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "dashboards":
             from dashboards.build import run as run_dashboards
 
-            return run_dashboards(args.dashboards_output)
+            return run_dashboards(
+                args.dashboards_output, args.dashboards_thresholds, rules_output=args.dashboards_rules_output
+            )
         if args.command == "roles":
             from exporter.access.rolescmd import run as run_roles
 

@@ -32,7 +32,7 @@ def promtool(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_regenerating_changes_nothing(tmp_path):
-    written = rulefiles.write_all(tmp_path)
+    written = rulefiles.write_all(tmp_path, thresholds.load())
     assert sorted(p.name for p in written) == [p.name for p in RULES]
     for path in written:
         assert path.read_text() == (rulefiles.RULES_DIR / path.name).read_text(), (
@@ -114,7 +114,7 @@ def test_every_alert_has_a_runbook():
 
 def test_config_is_validated():
     data = yaml.safe_load(thresholds.CONFIG.read_text())
-    thresholds.RulesConfig.model_validate(data)
+    thresholds.Thresholds.model_validate(data)
     for broken in (
         {**data, "extra": 1},
         {**data, "budget": {**data["budget"], "warning_ratio": 0.99}},
@@ -122,7 +122,7 @@ def test_config_is_validated():
         {**data, "runbook_url": "https://example.org/runbooks"},
     ):
         with pytest.raises(ValidationError):
-            thresholds.RulesConfig.model_validate(broken)
+            thresholds.Thresholds.model_validate(broken)
 
 
 def test_other_thresholds_generate_valid_rules(tmp_path):
@@ -130,7 +130,7 @@ def test_other_thresholds_generate_valid_rules(tmp_path):
     data = yaml.safe_load(thresholds.CONFIG.read_text())
     data["selector"] = ""
     data["latency"]["per_model"] = {"llama-3.3-70b": 30, "qwen/qwen3-coder:free": 90}
-    cfg = thresholds.RulesConfig.model_validate(data)
+    cfg = thresholds.Thresholds.model_validate(data)
     for path in rulefiles.write_all(tmp_path, cfg):
         proc = promtool("check", "rules", str(path))
         assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -20,13 +20,14 @@ import yaml
 from conftest import drop_database, make_login, new_database, remove_logins, require_binary
 from helpers import Serve, http_get, run_cli, wait_for
 
-from dashboards import build, queries, style
+from dashboards import build, queries, style, thresholds
 from exporter.access import grafana_sql
 from exporter.access.grafana_sql import MacroError, expand
 from exporter.database import sqlfiles
 from exporter.local.postgres import free_port
 from exporter.metrics import spec
 
+SHIPPED = thresholds.load()
 ROOT = Path(__file__).resolve().parents[1]
 RULES = sorted((ROOT / "deploy" / "prometheus" / "rules").glob("*.yaml"))
 UIDS = {
@@ -46,7 +47,7 @@ def targets(kind: str) -> list[tuple[str, str, dict]]:
     """(dashboard, panel title, target) for every target on a datasource kind (prometheus / postgresql)."""
     return [
         (name, p["title"], t)
-        for name, dash in build.dashboards().items()
+        for name, dash in build.dashboards(SHIPPED).items()
         for p in panels(dash)
         for t in p["targets"]
         if kind in t["datasource"]["type"]
@@ -56,7 +57,7 @@ def targets(kind: str) -> list[tuple[str, str, dict]]:
 # Generated files and structure ---------------------------------------------------------------------------------
 @pytest.mark.nodb
 def test_regenerating_changes_nothing(tmp_path):
-    written = build.write_all(tmp_path)
+    written = build.write_all(tmp_path, SHIPPED)
     assert [p.name for p in written] == [f"{n}.json" for n in build.LAYOUTS]
     for path in written:
         committed = build.GENERATED / path.name
@@ -79,7 +80,7 @@ def test_dashboards_command_writes_the_same_files(tmp_path):
 
 @pytest.mark.nodb
 def test_dashboard_structure():
-    dashboards = build.dashboards()
+    dashboards = build.dashboards(SHIPPED)
     assert {n: d["uid"] for n, d in dashboards.items()} == UIDS  # stable: links and provisioning depend on them
     for name, dash in dashboards.items():
         assert dash["schemaVersion"] == 39 and dash["title"] and dash["description"], name
@@ -128,7 +129,7 @@ def test_every_metric_a_dashboard_or_rule_names_is_declared():
     exprs = [t["expr"] for _, _, t in targets("prometheus")]
     exprs += [
         v["query"]
-        for d in build.dashboards().values()
+        for d in build.dashboards(SHIPPED).values()
         for v in d["templating"]["list"]
         if v["type"] == "query" and v["datasource"]["type"] == "prometheus"
     ]
@@ -176,10 +177,8 @@ def steps(panel: dict) -> list:
 @pytest.mark.nodb
 def test_threshold_lines_are_the_alert_configs():
     """The panels' orange/red lines and the budget burn window are where the alerts fire (config.yaml)."""
-    from dashboards import thresholds
-
-    cfg = thresholds.load()
-    by_title = {(name, p["title"]): p for name, dash in build.dashboards().items() for p in panels(dash)}
+    cfg = SHIPPED
+    by_title = {(name, p["title"]): p for name, dash in build.dashboards(SHIPPED).items() for p in panels(dash)}
     budget = [p for (_, title), p in by_title.items() if re.search(r"budget use|Most used", title)]
     assert len(budget) == 7 and all(
         steps(p)[1:] == [cfg.budget.warning_ratio, cfg.budget.critical_ratio] for p in budget
@@ -192,11 +191,49 @@ def test_threshold_lines_are_the_alert_configs():
 
 
 @pytest.mark.nodb
+def test_dashboards_command_with_other_thresholds_writes_dashboards_and_rules_that_agree(tmp_path):
+    """`dashboards --thresholds FILE`: the panels' lines and burn window and the alert rules follow the file."""
+    data = yaml.safe_load(thresholds.CONFIG.read_text())
+    data["budget"].update(warning_ratio=0.61, critical_ratio=0.87, burn_window="3h")
+    data["errors"]["ratio"] = 0.13
+    data["exporter"]["ingest_lag_seconds"] = 1234
+    custom = tmp_path / "thresholds.yaml"
+    custom.write_text(yaml.safe_dump(data))
+    res = run_cli("dashboards", "--output", str(tmp_path / "out"), "--thresholds", str(custom))
+    assert res.returncode == 0, res.stderr
+    dash = {p.stem: json.loads(p.read_text()) for p in (tmp_path / "out").glob("*.json")}
+    assert set(dash) == set(UIDS)
+    all_panels = [p for d in dash.values() for p in panels(d)]
+    budget = [p for p in all_panels if re.search(r"budget use|Most used", p["title"])]
+    assert len(budget) == 7 and all(steps(p)[1:] == [0.61, 0.87] for p in budget)
+    assert all(steps(p)[-1] == 0.13 for p in all_panels if p["title"].startswith("Error rate"))
+    assert [steps(p)[-1] for p in all_panels if p["title"] == "Ingest lag"] == [1234]
+    exprs = [t.get("expr", "") for p in all_panels for t in p.get("targets", [])]
+    assert sum("[3h]" in e for e in exprs) == 6 and not any("[6h]" in e for e in exprs)
+
+    def alerts(rules_dir: Path) -> list[dict]:
+        return [
+            r
+            for p in sorted(rules_dir.glob("*.yaml"))
+            for g in yaml.safe_load(p.read_text())["groups"]
+            for r in g["rules"]
+        ]
+
+    written, shipped = alerts(tmp_path / "out" / "rules"), alerts(RULES[0].parent)
+    assert sorted(r["alert"] for r in written) == sorted(r["alert"] for r in shipped)
+    usage = " ".join(r["expr"] for r in written if r["alert"] == "LiteLLMDbBudgetUsageHigh")
+    assert ">= 0.61" in usage and ">= 0.87" in usage
+    assert all("[3h]" in r["expr"] for r in written if r["alert"] == "LiteLLMDbBudgetExhaustionProjected")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("budget: {warning_ratio: 2}\n")
+    res = run_cli("dashboards", "--output", str(tmp_path / "out2"), "--thresholds", str(bad))
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1 and "bad.yaml" in res.stderr, res.stderr
+
+
+@pytest.mark.nodb
 def test_an_installed_package_carries_the_thresholds():
     """Outside a checkout the dashboards read the wheel's copy of config.yaml (pyproject force-include)."""
     import tomllib
-
-    from dashboards import thresholds
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     force = project["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
@@ -287,7 +324,9 @@ def test_sql_files_document_themselves_and_never_read_prompts():
     names = sql_names()
     assert len(names) >= 10
     used = {t["rawSql"] for _, _, t in targets("postgresql")}
-    used |= {v["query"] for d in build.dashboards().values() for v in d["templating"]["list"] if v["type"] == "query"}
+    used |= {
+        v["query"] for d in build.dashboards(SHIPPED).values() for v in d["templating"]["list"] if v["type"] == "query"
+    }
     for name in names:
         fields = header(name)
         assert {"Purpose", "Binds/macros", "Output columns", "Tables", "Checked against"} <= set(fields), name
@@ -319,7 +358,7 @@ def grafana_conn(ledger):
 def variable_values(conn) -> dict[str, list[str]]:
     """Every option of each ledger variable, as Grafana's All sends them (the variable queries run as the role)."""
     out = {}
-    for var in build.dashboards()["spend-ledger"]["templating"]["list"]:
+    for var in build.dashboards(SHIPPED)["spend-ledger"]["templating"]["list"]:
         if var["type"] == "query":
             cur = conn.execute(expand(var["query"], NOW - timedelta(days=7), NOW, 60, {}))
             assert [d.name for d in cur.description] == ["__text", "__value"]
@@ -332,7 +371,9 @@ def sql_panels() -> list[tuple[dict, str, str]]:
     """(panel, target format, SQL file name) of every SQL target."""
     by_body = {style.sql_text(n.removeprefix("grafana/")): n for n in sql_names()}
     return [
-        (p, t["format"], by_body[t["rawSql"]]) for p in panels(build.dashboards()["spend-ledger"]) for t in p["targets"]
+        (p, t["format"], by_body[t["rawSql"]])
+        for p in panels(build.dashboards(SHIPPED)["spend-ledger"])
+        for t in p["targets"]
     ]
 
 
@@ -572,7 +613,7 @@ def test_every_promql_panel_with_one_value_selected(prometheus):
 
 
 def test_variable_queries_have_options(prometheus):
-    for name, dash in build.dashboards().items():
+    for name, dash in build.dashboards(SHIPPED).items():
         for var in dash["templating"]["list"]:
             m = re.fullmatch(r"label_values\((.+), (\w+)\)", var["query"] or "")
             if var["type"] != "query" or not m:
@@ -623,8 +664,8 @@ def test_replicas_are_counted_once(prometheus):
         "spend in range": queries.SPEND_IN_RANGE,
         "requests per second by model": queries.REQUESTS_PER_SECOND_BY_MODEL,
         "error ratio": queries.ERROR_RATIO,
-        "key budget spend": queries.KEY_BUDGET["spend"],
-        "team budget used": queries.TEAM_BUDGET["used"],
+        "key budget spend": queries.budget("key", SHIPPED.budget.burn_window)["spend"],
+        "team budget used": queries.budget("team", SHIPPED.budget.burn_window)["used"],
         "p95 latency by model": queries.latency_quantile(0.95, "requested_model"),
         "top keys by spend": queries.TOP_KEYS_BY_SPEND,
     }
@@ -651,7 +692,11 @@ def test_budget_tables_list_only_entities_with_a_limit(prometheus):
     def label_sets(expr: str) -> set[tuple]:
         return {tuple(sorted(r["metric"].items())) for r in prometheus.query(substitute(expr), at)}
 
-    for entity, exprs in (("key", queries.KEY_BUDGET), ("team", queries.TEAM_BUDGET), ("user", queries.USER_BUDGET)):
+    for entity, exprs in (
+        ("key", queries.budget("key", SHIPPED.budget.burn_window)),
+        ("team", queries.budget("team", SHIPPED.budget.burn_window)),
+        ("user", queries.budget("user", SHIPPED.budget.burn_window)),
+    ):
         limited = label_sets(exprs["limit"])
         everyone = label_sets(exprs["spend"].split(" and ")[0])  # the spend gauge alone: with and without a limit
         assert limited and everyone - limited, f"the demo has {entity}s with and without a limit"

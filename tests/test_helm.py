@@ -520,7 +520,7 @@ def test_chart_thresholds_equal_what_the_alert_generator_writes_for_the_same_con
     for section, values in OVERRIDES.items():
         config[section].update(values)
     config["selector"] = 'job="lse-litellm-spend-exporter"'
-    want = [g for _, g in sorted(generator.groups(thresholds.RulesConfig.model_validate(config)).items())]
+    want = [g for _, g in sorted(generator.groups(thresholds.Thresholds.model_validate(config)).items())]
     got = rule_groups(
         merged(RULES_ON, {"prometheusRule": {"thresholds": OVERRIDES, "selector": 'job="lse-litellm-spend-exporter"'}})
     )
@@ -541,6 +541,28 @@ def test_chart_thresholds_equal_what_the_alert_generator_writes_for_the_same_con
 )
 def test_bad_thresholds_fail_with_the_known_names(thresholds, message):
     assert message in render_error(merged(RULES_ON, {"prometheusRule": {"thresholds": thresholds}}))
+
+
+@nodb
+@pytest.mark.parametrize(
+    "section, name, value",
+    [
+        ("budget", "warning_ratio", 0.7),
+        ("budget", "critical_ratio", 0.9),
+        ("budget", "burn_window", "12h"),
+        ("errors", "ratio", 0.05),
+        ("exporter", "ingest_lag_seconds", 900),
+    ],
+)
+def test_a_threshold_the_shipped_dashboards_draw_cannot_be_overridden_while_the_chart_ships_them(section, name, value):
+    """The chart's dashboards are built with the shipped thresholds; overriding one they draw would make their
+    threshold lines (or burn window) disagree with the rules, so the chart refuses it and says how to do it."""
+    assert f"{section}.{name}" in yaml.safe_load((CHART / "files" / "thresholds.yaml").read_text())["dashboards"]
+    override = {"prometheusRule": {"thresholds": {section: {name: value}}}}
+    message = render_error(merged(RULES_ON, override, {"grafana": {"dashboards": {"enabled": True}}}))
+    assert f"prometheusRule.thresholds.{section}.{name} is also drawn by the dashboards" in message
+    assert "litellm-spend-exporter dashboards --thresholds FILE" in message
+    assert rule_groups(merged(RULES_ON, override)) != shipped_groups()  # without the chart's dashboards: allowed
 
 
 @nodb

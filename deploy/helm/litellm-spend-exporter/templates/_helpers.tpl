@@ -301,11 +301,13 @@ property: {{ . | quote }}
 
 {{/*
 prometheusRule.thresholds ({section: {name: value}}) and prometheusRule.selector as a flat YAML map
-"section.name: value", checked against files/thresholds.yaml: an unknown name or a value of the wrong kind fails.
+"section.name: value", checked against files/thresholds.yaml: an unknown name or a value of the wrong kind fails,
+and so does a threshold the shipped dashboards draw while the chart ships them (they would disagree).
 */}}
 {{- define "lse.thresholdOverrides" -}}
 {{- $pr := .Values.prometheusRule }}
-{{- $known := (.Files.Get "files/thresholds.yaml" | fromYaml).thresholds | default dict }}
+{{- $map := .Files.Get "files/thresholds.yaml" | fromYaml }}
+{{- $known := $map.thresholds | default dict }}
 {{- $flat := dict }}
 {{- range $section, $values := $pr.thresholds }}
 {{- if not (kindIs "map" $values) }}
@@ -328,6 +330,9 @@ prometheusRule.thresholds ({section: {name: value}}) and prometheusRule.selector
 {{- end }}
 {{- if and (eq $kind "duration") (not (and (kindIs "string" $value) (regexMatch "^([0-9]+(ms|s|m|h|d|w|y))+$" (toString $value)))) }}
 {{- fail (printf "prometheusRule.thresholds.%s must be a Prometheus duration like 10m or 1h30m (got %v)" $key $value) }}
+{{- end }}
+{{- if and $.Values.grafana.dashboards.enabled (has $key ($map.dashboards | default list)) }}
+{{- fail (printf "prometheusRule.thresholds.%s is also drawn by the dashboards this chart ships (built with the shipped value), so they would disagree with the rules: write both with `litellm-spend-exporter dashboards --thresholds FILE` and load those dashboards instead (grafana.dashboards.enabled=false), or keep the shipped value" $key) }}
 {{- end }}
 {{- end }}
 {{- toYaml $flat }}
