@@ -1,5 +1,5 @@
 """The SQL files: every header lists exactly the binds its statement uses, and the SpendLogs statements share one
-row block (the aggregate of the cold start and the row path must agree)."""
+row block, kept in one fragment (the aggregate of the cold start and the row path must agree)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from exporter.database import sqlfiles
 
 pytestmark = pytest.mark.nodb
-STATUS_LINES = ("COALESCE(s.status, s.metadata->>'status')", "s.metadata->>'status'")
 
 
 def header(name: str) -> dict[str, str]:
@@ -40,20 +39,35 @@ def test_the_header_lists_exactly_the_binds_the_statement_uses(name):
     assert listed == used, f"sql/{name}.sql: the header lists {sorted(listed)}, the statement uses {sorted(used)}"
 
 
-def row_block(name: str) -> str:
-    text = sqlfiles.text(name)
-    start = text.index("-- row block")
-    end = text.index("-- end row block")
-    block = text[text.index("\n", start) + 1 : end]
-    for line in STATUS_LINES:  # the only difference between the variants with and without `status`
-        block = block.replace(line, "<status>")
-    return block
+def test_the_spend_logs_row_block_has_one_place():
+    """The cold start's aggregate and the row path read rows through the same block, kept in one fragment."""
+    block = (sqlfiles.sql_dir() / "fragments" / "spend_logs_row_block.sql").read_text()
+    nostatus = block
+    for old, new in sqlfiles.VARIANTS["nostatus"]:
+        nostatus = nostatus.replace(old, new)
+    for name in ("spend_logs_rows", "spend_logs_totals"):
+        assert block in sqlfiles.text(name) and nostatus in sqlfiles.text(f"{name}_nostatus")
+    files = [p for p in sqlfiles.sql_dir().rglob("*.sql") if "fragments" not in p.parts]
+    assert not [p.name for p in files if "LATERAL" in p.read_text() and "spend_logs" in p.name], "use the fragment"
+    assert "fragments/spend_logs_row_block" not in sqlfiles.names()  # a piece, never run alone
 
 
-def test_row_blocks_are_identical():
-    names = ["spend_logs_rows", "spend_logs_rows_nostatus", "spend_logs_totals", "spend_logs_totals_nostatus"]
-    blocks = {name: row_block(name) for name in names}
-    assert len(set(blocks.values())) == 1, "edit the row block in all four files alike"
+def test_a_variant_is_its_file_with_the_replacements(tmp_path, monkeypatch):
+    base = sqlfiles.text("spend_logs_rows")
+    variant = sqlfiles.text("spend_logs_rows_nostatus")
+    assert variant == base.replace(*sqlfiles.VARIANTS["nostatus"][0]) and variant != base
+    (tmp_path / "fragments").mkdir()
+    (tmp_path / "plain.sql").write_text("-- Binds: none\n-- Variants: nostatus\nSELECT 1\n")
+    (tmp_path / "odd.sql").write_text("-- Binds: none\n-- expand: no_such_thing\nSELECT 1\n")
+    monkeypatch.setattr(sqlfiles, "sql_dir", lambda: tmp_path)
+    sqlfiles.text.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="declares the variant nostatus but has no"):
+            sqlfiles.text("plain_nostatus")
+        with pytest.raises(ValueError, match="unknown `-- expand: no_such_thing`"):
+            sqlfiles.text("odd")
+    finally:
+        sqlfiles.text.cache_clear()
 
 
 def test_nostatus_variants_never_name_the_status_column():
@@ -62,7 +76,8 @@ def test_nostatus_variants_never_name_the_status_column():
 
 
 def test_the_aggregate_has_a_column_per_histogram_bucket():
-    """spend_logs_totals*.sql count each histogram bucket in its own column (width_bucket values 0..len)."""
+    """spend_logs_totals*.sql count each histogram bucket in its own column (width_bucket values 0..len), as
+    generated from the buckets of spec.py."""
     import re
 
     from exporter.metrics.spec import DURATION_BUCKETS, TTFT_BUCKETS

@@ -8,30 +8,12 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 
 from exporter.collect.totals import RAW_DIMS, Ledger
 from exporter.metrics.labels import label_value
-from exporter.metrics.spec import (
-    BY_NAME,
-    DURATION_BUCKETS,
-    OTHER,
-    SPEND_LOGS_FAMILIES,
-    TTFT_BUCKETS,
-    UNKNOWN_KEY,
-    Family,
-)
+from exporter.metrics.spec import BY_NAME, HISTOGRAMS, OTHER, SPEND_LOGS_FAMILIES, UNKNOWN_KEY, Family
 
 CACHE_FAMILIES = ("litellm_db_cache_read_input_tokens_total", "litellm_db_cache_creation_input_tokens_total")
-_VALUE = {  # counter family -> the Totals field it sums
-    "litellm_db_requests_total": "requests",
-    "litellm_db_spend_usd_total": "spend",
-    "litellm_db_input_tokens_total": "input_tokens",
-    "litellm_db_output_tokens_total": "output_tokens",
-    "litellm_db_cache_read_input_tokens_total": "cache_read_tokens",
-    "litellm_db_cache_creation_input_tokens_total": "cache_creation_tokens",
-    "litellm_db_errors_total": "requests",
-}
-_HISTOGRAMS = {
-    "litellm_db_request_duration_seconds": ("duration", "duration_sum", DURATION_BUCKETS),
-    "litellm_db_time_to_first_token_seconds": ("ttft", "ttft_sum", TTFT_BUCKETS),
-}
+# Each family's value, from the contract: the Totals field a counter sums, a histogram's counts and sum
+_VALUE = {f.name: f.value for f in SPEND_LOGS_FAMILIES if f.type == "counter"}
+_HISTOGRAMS = {f.name: (f.value, f"{f.value}_sum", f.buckets) for f in HISTOGRAMS}
 
 
 def family_labels(configured: dict[str, list[str]], cache_tokens: bool) -> dict[str, tuple[str, ...]]:

@@ -21,16 +21,68 @@ def sql_dir() -> Path:
     raise FileNotFoundError("the sql/ folder is missing from this installation")
 
 
-def names() -> list[str]:
+FRAGMENTS = "fragments"  # sql/fragments/*.sql: pieces of statements (`-- include: NAME`), never run alone
+# `-- Variants: NAME` in a file's header makes sql/<file>_<NAME> too: the same text with these replacements.
+VARIANTS: dict[str, tuple[tuple[str, str], ...]] = {
+    # LiteLLM before 20250508072103 has no SpendLogs.status column: the status is in metadata
+    "nostatus": (("COALESCE(s.status, s.metadata->>'status')", "s.metadata->>'status'"),),
+}
+_INCLUDE = re.compile(r"^[ \t]*-- include: ([a-z0-9_/]+)\n", re.M)
+_EXPAND = re.compile(r"^([ \t]*)-- expand: ([a-z_]+)\n", re.M)
+_DECLARED = re.compile(r"^-- Variants: ([a-z_, ]+)$", re.M)
+
+
+def _files() -> list[str]:
     root = sql_dir()
-    return sorted(str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.sql"))
+    found = (str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.sql"))
+    return sorted(n for n in found if not n.startswith(FRAGMENTS + "/"))
+
+
+def _variants_of(name: str) -> list[str]:
+    m = _DECLARED.search(_read(name))
+    return [v.strip() for v in m.group(1).split(",")] if m else []
+
+
+def names() -> list[str]:
+    """Every statement: each file of sql/ but the fragments, and the variants the files declare."""
+    return sorted(f"{n}_{v}" if v else n for n in _files() for v in ["", *_variants_of(n)])
+
+
+def _read(name: str) -> str:
+    if not _NAME.match(name):
+        raise ValueError(f"invalid SQL file name {name!r}")
+    return (sql_dir() / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _expansion(what: str, indent: str) -> str:
+    """Text generated from the metric contract, so that it has one place (spec.py)."""
+    from exporter.metrics.spec import HISTOGRAMS
+
+    if what == "histogram_bucket_columns":  # rows per width_bucket value 0 .. len(bounds), one column each
+        return (
+            "".join(
+                f"{indent}count(*) FILTER (WHERE {h.value}_bucket = {i}) AS {h.value}_w{i},\n"
+                for h in HISTOGRAMS
+                for i in range(len(h.buckets) + 1)
+            ).removesuffix(",\n")
+            + "\n"
+        )
+    raise ValueError(f"unknown `-- expand: {what}` in sql/")
 
 
 @cache
 def text(name: str) -> str:
-    if not _NAME.match(name):
-        raise ValueError(f"invalid SQL file name {name!r}")
-    return (sql_dir() / f"{name}.sql").read_text(encoding="utf-8")
+    """The statement sql/<name>.sql (or a declared variant of one), fragments included, expansions generated."""
+    base, _, variant = name.rpartition("_")
+    if base and variant in VARIANTS and (sql_dir() / f"{base}.sql").exists() and variant in _variants_of(base):
+        body = text(base)
+        for old, new in VARIANTS[variant]:
+            if old not in body:
+                raise ValueError(f"sql/{base}.sql declares the variant {variant} but has no {old!r}")
+            body = body.replace(old, new)
+        return body
+    body = _INCLUDE.sub(lambda m: _read(m.group(1)), _read(name))
+    return _EXPAND.sub(lambda m: _expansion(m.group(2), m.group(1)), body)
 
 
 @cache

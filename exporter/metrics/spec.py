@@ -64,60 +64,75 @@ class Family:
     labels: tuple[str, ...]  # default label set
     allowed: tuple[str, ...] = ()  # labels a config may choose from (default: the default set)
     source: str = ""
+    value: str = ""  # SpendLogs families: the column of the row block it sums (a histogram: the value it observes)
+    buckets: tuple[float, ...] = ()  # histograms: upper bounds, in seconds
 
     @property
     def configurable(self) -> tuple[str, ...]:
         return self.allowed or self.labels
 
 
-def _spend_logs(name, help_text, labels=DEFAULT_COUNTER_LABELS, extra=(), typ="counter", source=""):
-    return Family(
-        name, typ, help_text, tuple(labels), tuple(COUNTER_DIMS) + tuple(extra), source or "LiteLLM_SpendLogs"
-    )
+def _spend_logs(name, help_text, value, labels=DEFAULT_COUNTER_LABELS, extra=(), typ="counter", buckets=()):
+    allowed = tuple(COUNTER_DIMS) + tuple(extra)
+    return Family(name, typ, help_text, tuple(labels), allowed, "LiteLLM_SpendLogs", value, tuple(buckets))
 
 
 SPEND_LOGS_FAMILIES = (
     _spend_logs(
         "litellm_db_requests_total",
         "Requests LiteLLM logged in LiteLLM_SpendLogs (one row each; billed retry attempts included), by status.",
+        "requests",
         DEFAULT_COUNTER_LABELS + ("status",),
         ("status",),
     ),
-    _spend_logs("litellm_db_spend_usd_total", "Spend in USD of the requests in LiteLLM_SpendLogs (sum of spend)."),
-    _spend_logs("litellm_db_input_tokens_total", "Input (prompt) tokens of LiteLLM_SpendLogs rows."),
-    _spend_logs("litellm_db_output_tokens_total", "Output (completion) tokens of LiteLLM_SpendLogs rows."),
+    _spend_logs(
+        "litellm_db_spend_usd_total", "Spend in USD of the requests in LiteLLM_SpendLogs (sum of spend).", "spend"
+    ),
+    _spend_logs("litellm_db_input_tokens_total", "Input (prompt) tokens of LiteLLM_SpendLogs rows.", "input_tokens"),
+    _spend_logs(
+        "litellm_db_output_tokens_total", "Output (completion) tokens of LiteLLM_SpendLogs rows.", "output_tokens"
+    ),
     _spend_logs(
         "litellm_db_cache_read_input_tokens_total",
         "Input tokens read from the provider's prompt cache (metadata.usage_object); "
         "only when spend_logs.cache_tokens is on.",
+        "cache_read_tokens",
     ),
     _spend_logs(
         "litellm_db_cache_creation_input_tokens_total",
         "Input tokens written to the provider's prompt cache (metadata.usage_object); "
         "only when spend_logs.cache_tokens is on.",
+        "cache_creation_tokens",
     ),
     _spend_logs(
         "litellm_db_errors_total",
         "Failed requests in LiteLLM_SpendLogs by error class (LiteLLM's normalized_error vocabulary).",
+        "requests",  # of failed rows
         DEFAULT_COUNTER_LABELS + ("error_class",),
         ("error_class",),
     ),
     _spend_logs(
         "litellm_db_request_duration_seconds",
         "Request duration (endTime - startTime) of LiteLLM_SpendLogs rows, by model and status.",
+        "duration",
         ("requested_model", "model", "status"),
         ("status",),
         typ="histogram",
+        buckets=DURATION_BUCKETS,
     ),
     _spend_logs(
         "litellm_db_time_to_first_token_seconds",
         "Time to first token (completionStartTime - startTime) of rows where it differs from endTime "
         "(streamed responses).",
+        "ttft",
         ("requested_model", "model", "status"),
         ("status",),
         typ="histogram",
+        buckets=TTFT_BUCKETS,
     ),
 )
+
+HISTOGRAMS = tuple(f for f in SPEND_LOGS_FAMILIES if f.type == "histogram")
 
 _ENTITIES = {
     # entity: (labels, source table, what "spend" is)

@@ -15,7 +15,8 @@
 --   no_tags_rows, no_tags_spend, priced_rows, unpriced_rows, unpriced_tokens, ctx_input_max, ctx_limit_max,
 --   first_start, last_start, max_duration, sample_error
 -- Tables: LiteLLM_SpendLogs; LiteLLM_VerificationToken, LiteLLM_TeamTable (filters only)
--- Checked against: litellm-proxy-extras 0.4.110 (status since 20250508072103: see cube_nostatus.sql)
+-- Checked against: litellm-proxy-extras 0.4.110 (status since 20250508072103; before it, the nostatus variant)
+-- Variants: nostatus
 WITH g AS (
   SELECT r.model_group, r.model, r.provider, r.api_key, r.team_id, r.failed, r.normalized_error, r.error_code,
          r.error_class, r.error_hint, r.ctx_message, r.bucket,
@@ -35,7 +36,7 @@ WITH g AS (
          max(r.duration) AS max_duration,
          min(r.message) AS sample_error
   FROM (
-    -- row block: identical in cube.sql and cube_nostatus.sql but for the status expression
+    -- row block (cube_nostatus: the same, the status from metadata)
     SELECT COALESCE(s.model_group, '') AS model_group,
            COALESCE(s.model, '') AS model,
            COALESCE(s.custom_llm_provider, '') AS provider,
