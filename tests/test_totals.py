@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter.collect.totals import RAW_DIMS, ZERO, Ledger, Observation, Totals, bucket, exact
+from exporter.collect.totals import RAW_DIMS, ZERO, Observation, Tally, Totals, bucket, exact
 from exporter.metrics.spec import DURATION_BUCKETS, OTHER, TTFT_BUCKETS
 
 pytestmark = pytest.mark.nodb
@@ -57,18 +57,18 @@ def observations(draw, max_rows: int = 60) -> list[Observation]:
     return rows
 
 
-def one_by_one(rows: list[Observation], limits: dict[str, int], batches: list[int] | None = None) -> Ledger:
+def one_by_one(rows: list[Observation], limits: dict[str, int], batches: list[int] | None = None) -> Tally:
     """Rows applied as the running exporter does: in refreshes (batches of rows), forgetting old days between."""
-    ledger = Ledger(limits)
+    tally = Tally(limits)
     cuts = sorted({0, len(rows), *(b % (len(rows) + 1) for b in batches or [])})
     for lo, hi in zip(cuts, cuts[1:]):
         for obs in rows[lo:hi]:
-            ledger.forget_before(obs.day)
-            ledger.apply(obs.day, obs.dims, obs.status, obs.error_class, obs)
-    return ledger
+            tally.forget_before(obs.day)
+            tally.apply(obs.day, obs.dims, obs.status, obs.error_class, obs)
+    return tally
 
 
-def as_groups(rows: list[Observation], limits: dict[str, int]) -> Ledger:
+def as_groups(rows: list[Observation], limits: dict[str, int]) -> Tally:
     """Rows summed per (day, dims, status, error class) and applied in the cold start's order (day, first, key)."""
     groups: dict[tuple, Totals] = defaultdict(Totals)
     first: dict[tuple, float] = {}
@@ -76,15 +76,15 @@ def as_groups(rows: list[Observation], limits: dict[str, int]) -> Ledger:
         key = (obs.day, obs.dims, obs.status, obs.error_class)
         groups[key].add(obs)
         first[key] = min(first.get(key, obs.first), obs.first)
-    ledger = Ledger(limits)
+    tally = Tally(limits)
     for key in sorted(groups, key=lambda k: (k[0], first[k], k)):
-        ledger.forget_before(key[0])
-        ledger.apply(*key, groups[key])
-    return ledger
+        tally.forget_before(key[0])
+        tally.apply(*key, groups[key])
+    return tally
 
 
-def snapshot(ledger: Ledger) -> dict:
-    return {key: vars(t) for key, t in ledger.totals.items()}
+def snapshot(tally: Tally) -> dict:
+    return {key: vars(t) for key, t in tally.totals.items()}
 
 
 @settings(max_examples=25, deadline=None)
@@ -114,10 +114,10 @@ def test_groups_of_rows_count_as_the_rows_do(rows, limits):
 @given(observations(), st.sampled_from([UNCAPPED, CAPPED]))
 def test_folding_keeps_every_total_exact(rows, limits):
     """However values are folded into __other__, the sums over all series are the sums over all rows."""
-    ledger = one_by_one(rows, limits)
-    assert sum(t.requests for t in ledger.totals.values()) == len(rows)
-    assert sum((t.spend for t in ledger.totals.values()), Decimal(0)) == sum((r.spend for r in rows), Decimal(0))
-    assert sum(t.input_tokens for t in ledger.totals.values()) == sum(r.input_tokens for r in rows)
-    assert sum(sum(t.duration) for t in ledger.totals.values()) == sum(r.duration_bucket is not None for r in rows)
+    tally = one_by_one(rows, limits)
+    assert sum(t.requests for t in tally.totals.values()) == len(rows)
+    assert sum((t.spend for t in tally.totals.values()), Decimal(0)) == sum((r.spend for r in rows), Decimal(0))
+    assert sum(t.input_tokens for t in tally.totals.values()) == sum(r.input_tokens for r in rows)
+    assert sum(sum(t.duration) for t in tally.totals.values()) == sum(r.duration_bucket is not None for r in rows)
     if limits is UNCAPPED:
-        assert not any(OTHER in key for key in ledger.totals)
+        assert not any(OTHER in key for key in tally.totals)

@@ -1,4 +1,4 @@
-"""Builds the SpendLogs metric families from the ledger: projections onto each family's label set."""
+"""Builds the SpendLogs metric families from the tally of exact totals: projections onto each family's labels."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from operator import attrgetter, itemgetter
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
-from exporter.collect.totals import RAW_DIMS, Ledger
+from exporter.collect.totals import RAW_DIMS, Tally
 from exporter.metrics.labels import label_value
 from exporter.metrics.spec import BY_NAME, HISTOGRAMS, OTHER, SPEND_LOGS_FAMILIES, UNKNOWN_KEY, Family
 
@@ -67,10 +67,10 @@ def _projection(labels: tuple[str, ...]):
 
 
 def families(
-    ledger: Ledger, labels_of: dict[str, tuple[str, ...]], key_names: dict, team_names: dict, lag: float | None
+    tally: Tally, labels_of: dict[str, tuple[str, ...]], key_names: dict, team_names: dict, lag: float | None
 ) -> list[Metric]:
     namer = _namer(key_names, team_names)
-    named = [(namer(key), totals) for key, totals in ledger.totals.items()]
+    named = [(namer(key), totals) for key, totals in tally.totals.items()]
     out: list[Metric] = []
     for name, labels in labels_of.items():
         fam: Family = BY_NAME[name]
@@ -92,12 +92,12 @@ def families(
     skipped = CounterMetricFamily(
         "litellm_db_rows_skipped", BY_NAME["litellm_db_rows_skipped_total"].help, labels=["reason"]
     )
-    for reason, count in sorted(ledger.skips.items()):
+    for reason, count in sorted(tally.skips.items()):
         skipped.add_metric([reason], count)
     counted = GaugeMetricFamily(
         "litellm_db_spend_logs_rows_counted",
         BY_NAME["litellm_db_spend_logs_rows_counted"].help,
-        value=ledger.rows_counted,
+        value=tally.rows_counted,
     )
     out += [skipped, counted]
     if lag is not None:

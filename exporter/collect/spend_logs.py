@@ -29,9 +29,9 @@ from exporter.collect.totals import (
     FIRST_DAY,
     MAX_FUTURE_SECONDS,
     ZERO,
-    Ledger,
     Observation,
     Skips,
+    Tally,
     Totals,
     clean_row,
     negated_bounds,
@@ -59,7 +59,7 @@ _SKIP_REASONS = (
 
 @dataclass
 class _Row:
-    """A row of sql/spend_logs_rows.sql, in the shape ledger.clean_row reads."""
+    """A row of sql/spend_logs_rows.sql, in the shape totals.clean_row reads."""
 
     day: int
     dims: tuple
@@ -95,7 +95,7 @@ class _Pending:
     after_cursor: int = 0  # ... of which read after the cursor
     inserted: int | None = None  # PostgreSQL's insert counter now
     census_ran: bool = False
-    ledger: Ledger | None = None  # cold start: the history, counted into a new ledger
+    tally: Tally | None = None  # cold start: the history, counted into a new tally
     skips: Skips = field(default_factory=Skips)
     key_names: dict = field(default_factory=dict)
     team_names: dict = field(default_factory=dict)
@@ -144,7 +144,7 @@ class SpendLogs:
         used = {lbl for labels in self.labels.values() for lbl in labels}
         self.with_user = "user" in used
         self.with_end_user = "end_user" in used
-        self.ledger = Ledger({**DEFAULT_LIMITS, **cfg.metrics.limits})
+        self.tally = Tally({**DEFAULT_LIMITS, **cfg.metrics.limits})
         self.seen: dict[int, set] = {}  # minute -> digests of every row counted in it
         # minute -> rows it held when last looked at. Compared with the census rather than len(seen): after a
         # delete or TRUNCATE a minute holds fewer rows than were counted, and new rows bringing it back to the
@@ -194,7 +194,7 @@ class SpendLogs:
         if p.out_of_range > self.out_of_range:
             p.skips["start_time_out_of_range"] += p.out_of_range - self.out_of_range
         if cold:
-            p.ledger = self._history(conn, variant, window_from, aware, p)
+            p.tally = self._history(conn, variant, window_from, aware, p)
         p.census = {m: n for m, n in self.census.items() if m >= int(_epoch(window_from) // 60)}
 
         # 1. the rows after the cursor, up to a few minutes past the database clock (later rows: the census)
@@ -233,10 +233,10 @@ class SpendLogs:
                     target[getattr(row, column)] = row
         self._pending = p
 
-    def _history(self, conn: Connection, variant: str, before: datetime, aware: bool, p: _Pending) -> Ledger:
-        """A new ledger of every row before the window: one aggregate per UTC day (each statement stays short and
+    def _history(self, conn: Connection, variant: str, before: datetime, aware: bool, p: _Pending) -> Tally:
+        """A new tally of every row before the window: one aggregate per UTC day (each statement stays short and
         what it returns small), applied in the order rows were written."""
-        ledger = Ledger(self.ledger.limits_configured)
+        tally = Tally(self.tally.limits_configured)
         today = int(_epoch(p.db_now) // 86400)
         after: datetime | str = "-infinity"
         params = {
@@ -268,21 +268,21 @@ class SpendLogs:
             conn.execute(sqlfiles.statement("history_planning"), {"enable": "on"})
             self._history_days = _next_span(self._history_days, time.monotonic() - t0, self.statement_timeout)
             for key, totals, _first in sorted(groups, key=lambda g: (g[0][0], g[2], g[0])):
-                ledger.forget_before(min(key[0], today))
-                ledger.apply(*key, totals)
+                tally.forget_before(min(key[0], today))
+                tally.apply(*key, totals)
             after, days = upper, days + 1
             if time.monotonic() - logged > 10:
                 logged = time.monotonic()
                 log.info(
                     "cold start: counting SpendLogs history",
-                    extra={"days_done": days, "up_to": str(upper), "rows": ledger.rows_counted},
+                    extra={"days_done": days, "up_to": str(upper), "rows": tally.rows_counted},
                 )
         if days > 30 or time.monotonic() - started > 10:
             log.info(
                 "cold start: SpendLogs history counted",
-                extra={"days": days, "rows": ledger.rows_counted, "seconds": round(time.monotonic() - started, 1)},
+                extra={"days": days, "rows": tally.rows_counted, "seconds": round(time.monotonic() - started, 1)},
             )
-        return ledger
+        return tally
 
     def _rows(self, conn: Connection, variant: str, start: tuple, end: datetime):
         """Rows from `start` = (startTime, request_id) on (inclusive) with startTime < end, in order, in pages."""
@@ -387,16 +387,16 @@ class SpendLogs:
             return
         # in the order rows were written (day, then first row): admissions do not depend on how rows were read
         today = int(_epoch(p.db_now) // 86400)
-        if p.ledger is not None:
-            self.ledger = p.ledger
+        if p.tally is not None:
+            self.tally = p.tally
         for (day, dims, status, error_class), (totals, _first) in sorted(
             p.totals.items(), key=lambda kv: (kv[0][0], kv[1][1], kv[0])
         ):
-            self.ledger.forget_before(min(day, today))
-            self.ledger.apply(day, dims, status, error_class, totals)
+            self.tally.forget_before(min(day, today))
+            self.tally.apply(day, dims, status, error_class, totals)
         first_minute = int(_epoch(p.window_from) // 60)
-        self.ledger.forget_before(min(first_minute // 1440, today))
-        self.ledger.skips.update(p.skips)
+        self.tally.forget_before(min(first_minute // 1440, today))
+        self.tally.skips.update(p.skips)
         for reason, count in p.skips.items():
             if count and reason not in self._logged:  # once per reason, not per row
                 self._logged.add(reason)
@@ -426,7 +426,7 @@ class SpendLogs:
     # -- exposing ----------------------------------------------------------------------------------
     def families(self) -> list:
         lag = (_epoch(self.db_now) - _epoch(self.newest)) if self.db_now and self.newest else None
-        return families.families(self.ledger, self.labels, self.key_names, self.team_names, lag)
+        return families.families(self.tally, self.labels, self.key_names, self.team_names, lag)
 
 
 def _next_span(days: float, seconds: float, timeout: float) -> float:

@@ -200,7 +200,10 @@ class _Members:
         return False
 
 
-class Ledger:
+class Tally:
+    """The counters' state: Totals per folded key (dims folded per day as the module doc says), rows counted,
+    and what was skipped or clamped."""
+
     def __init__(self, limits: dict[str, int]):
         self.limits_configured = dict(limits)
         # a raw dimension's limit is the smallest limit among the labels it feeds
