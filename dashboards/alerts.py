@@ -54,7 +54,7 @@ def _rule(
         "annotations": {
             "summary": summary,
             "description": description,
-            "runbook_url": cfg.runbook_url.format(alert=alert),
+            **({"runbook_url": f"{cfg.runbook_base_url}{alert}.md"} if cfg.runbook_base_url else {}),
         },
     }
 

@@ -88,7 +88,7 @@ class Exporter(_Section):
 
 class Thresholds(_Section):
     selector: str
-    runbook_url: str
+    runbook_base_url: str = ""
     budget: Budget
     errors: Errors
     latency: Latency
@@ -101,8 +101,8 @@ class Thresholds(_Section):
                 raise ValueError(f"latency.per_model: {model!r} cannot be a PromQL label value here")
         if self.budget.warning_ratio >= self.budget.critical_ratio:
             raise ValueError("budget.warning_ratio must be below budget.critical_ratio")
-        if "{alert}" not in self.runbook_url:
-            raise ValueError("runbook_url must contain {alert}")
+        if self.runbook_base_url and not re.fullmatch(r"https?://\S+/", self.runbook_base_url):
+            raise ValueError("runbook_base_url must be empty or an http(s) URL ending with / (<AlertName>.md follows)")
 
 
 def config_path() -> Path:

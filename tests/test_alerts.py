@@ -74,7 +74,7 @@ def test_every_alert_is_tested_firing_not_firing_and_with_its_exact_text():
                 for alert in case["exp_alerts"]:
                     firing.add(name)
                     fired_rules.add(identity(name, alert["exp_labels"]))
-                    assert set(alert["exp_annotations"]) == {"summary", "description", "runbook_url"}, name
+                    assert set(alert["exp_annotations"]) == {"summary", "description"}, name  # no runbook base
                     assert "{{" not in str(alert["exp_annotations"]), name  # rendered text, not templates
                     assert alert["exp_labels"]["severity"], name
     assert names <= firing, f"no firing test for {sorted(names - firing)}"
@@ -92,9 +92,7 @@ def test_rule_conventions():
         assert re.fullmatch(r"LiteLLMDb([A-Z][a-z0-9]+)+", name), name
         assert rule["labels"]["severity"] in ("info", "warning", "critical"), name
         notes = rule["annotations"]
-        assert set(notes) == {"summary", "description", "runbook_url"}, name
-        assert notes["runbook_url"] == cfg.runbook_url.format(alert=name)
-        assert notes["runbook_url"].endswith(f"/docs/runbooks/{name}.md")
+        assert set(notes) == {"summary", "description"} and not cfg.runbook_base_url, name  # shipped: no base
         assert "$labels." in notes["description"], name
         if name != "LiteLLMDbExporterDown":  # its expression is `up == 0`: the value says nothing more
             assert "$value |" in notes["description"] or "printf" in notes["description"], name
@@ -119,10 +117,23 @@ def test_config_is_validated():
         {**data, "extra": 1},
         {**data, "budget": {**data["budget"], "warning_ratio": 0.99}},
         {**data, "errors": {**data["errors"], "window": "10 minutes"}},
-        {**data, "runbook_url": "https://example.org/runbooks"},
+        {**data, "runbook_url": "https://example.org/runbooks/{alert}.md"},  # the old key: refused, not ignored
+        {**data, "runbook_base_url": "https://example.org/runbooks"},  # <AlertName>.md follows: must end with /
+        {**data, "runbook_base_url": "javascript:alert(1)/"},
     ):
         with pytest.raises(ValidationError):
             thresholds.Thresholds.model_validate(broken)
+
+
+def test_a_runbook_base_url_links_every_alert_to_its_runbook(tmp_path):
+    data = yaml.safe_load(thresholds.CONFIG.read_text())
+    data["runbook_base_url"] = "https://wiki.example.org/litellm/runbooks/"
+    cfg = thresholds.Thresholds.model_validate(data)
+    rules = [r for g in alerts.groups(cfg).values() for r in g["rules"]]
+    assert rules and all(
+        r["annotations"]["runbook_url"] == f"https://wiki.example.org/litellm/runbooks/{r['alert']}.md" for r in rules
+    )
+    assert all((RUNBOOKS / f"{r['alert']}.md").exists() for r in rules)
 
 
 def test_other_thresholds_generate_valid_rules(tmp_path):

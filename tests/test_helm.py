@@ -544,6 +544,19 @@ def test_bad_thresholds_fail_with_the_known_names(thresholds, message):
 
 
 @nodb
+def test_a_runbook_base_url_links_every_alert_and_the_chart_ships_the_runbooks():
+    assert all("runbook_url" not in r.get("annotations", {}) for r in alerts(RULES_ON))  # shipped: no base
+    base = "https://litellm-exporter.example.com/runbooks/"
+    rules = alerts(merged(RULES_ON, {"prometheusRule": {"runbookBaseUrl": base}}))
+    assert rules and all(r["annotations"]["runbook_url"] == f"{base}{r['alert']}.md" for r in rules)
+    shipped = {p.name for p in (ROOT / "docs" / "runbooks").glob("*.md")}
+    assert (
+        {f"{r['alert']}.md" for r in rules} <= shipped == {p.name for p in (CHART / "files" / "runbooks").glob("*.md")}
+    )
+    assert "runbookBaseUrl" in render_error(merged(RULES_ON, {"prometheusRule": {"runbookBaseUrl": "no-scheme/"}}))
+
+
+@nodb
 @pytest.mark.parametrize(
     "section, name, value",
     [

@@ -7,6 +7,7 @@ import http.client
 import socket
 import ssl
 import subprocess
+from pathlib import Path
 
 import bcrypt
 import pytest
@@ -14,6 +15,8 @@ from conftest import require_binary
 from helpers import Serve, clean_env, run_cli, wait_for
 
 from exporter.local.postgres import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -115,6 +118,34 @@ def test_basic_auth_without_tls(litellm_db, exporter_login, tmp_path):
             conn.request("GET", "/metrics", headers={"Authorization": header})
             assert conn.getresponse().status == 401
             conn.close()
+
+
+def test_the_runbooks_are_served_and_nothing_else(litellm_db, exporter_login, tmp_path):
+    """/runbooks/ lists the shipped runbooks; /runbooks/<Alert>.md is the file; any other name (a path that
+    climbs, an encoded one, a file that is not a runbook) is a 404; behind basic auth like /metrics."""
+    from exporter.web import runbooks
+
+    shipped = sorted(p.name for p in (ROOT / "docs" / "runbooks").glob("*.md"))
+    assert runbooks.names() == tuple(shipped) and len(shipped) >= 10
+    hashed = bcrypt.hashpw(b"pw", bcrypt.gensalt(rounds=4)).decode()
+    with Serve(
+        exporter_login.url, "--web.config.file", web_config(tmp_path, f"basic_auth_users:\n  p: '{hashed}'\n")
+    ) as srv:
+        assert get(srv.port, "/runbooks/LiteLLMDbExporterDown.md")[0] == 401
+        status, index = get(srv.port, "/runbooks/", ("p", "pw"))
+        assert status == 200 and all(f"href='{name}'" in index.decode() for name in shipped)
+        status, body = get(srv.port, "/runbooks/LiteLLMDbExporterDown.md", ("p", "pw"))
+        assert status == 200 and body == (ROOT / "docs" / "runbooks" / "LiteLLMDbExporterDown.md").read_bytes()
+        for path in (
+            "/runbooks/../README.md",
+            "/runbooks/..%2fREADME.md",
+            "/runbooks/README.md",
+            "/runbooks/LiteLLMDbExporterDown",
+            "/runbooks//etc/passwd",
+            "/runbooks/x.md",
+        ):
+            assert get(srv.port, path, ("p", "pw"))[0] == 404, path
+        assert b"runbooks/" in get(srv.port, "/", ("p", "pw"))[1]
 
 
 @pytest.mark.parametrize(

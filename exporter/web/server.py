@@ -1,4 +1,4 @@
-"""HTTP server: /metrics (pre-rendered snapshot), /healthz, and a small landing page."""
+"""HTTP server: /metrics (pre-rendered snapshot), /healthz, the alert runbooks, and a small landing page."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from exporter import __version__
 from exporter.collect.refresher import Refresher
 from exporter.errors import ExporterError
+from exporter.web import runbooks
 from exporter.web.webconfig import BasicAuth, WebConfig, ssl_context
 
 log = logging.getLogger("exporter.http")
@@ -157,6 +158,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200 if ok else 503, b"ok\n" if ok else b"last refresh failed or is stale\n", "text/plain")
         elif path == "/":
             self._send(200, self.server.landing().encode(), "text/html; charset=utf-8")
+        elif path == "/runbooks/":
+            index = "".join(f"<li><a href='{name}'>{name.removesuffix('.md')}</a></li>" for name in runbooks.names())
+            self._send(
+                200, f"<!doctype html><title>runbooks</title><ul>{index}</ul>".encode(), "text/html; charset=utf-8"
+            )
+        elif path.startswith("/runbooks/") and (body := runbooks.get(path.removeprefix("/runbooks/"))) is not None:
+            self._send(200, body, "text/markdown; charset=utf-8")
         else:
             self._send(404, b"not found\n", "text/plain")
 
@@ -194,7 +202,8 @@ def landing_page(refresher: Refresher) -> Callable[[], str]:
             f"<!doctype html><html><head><title>litellm-spend-exporter</title></head><body>"
             f"<h1>litellm-spend-exporter {html.escape(__version__)}</h1>"
             f"<p>Prometheus metrics from LiteLLM's Postgres spend ledger. Database: {status}.</p>"
-            f"<ul><li><a href='metrics'>/metrics</a></li><li><a href='healthz'>/healthz</a></li></ul>"
+            f"<ul><li><a href='metrics'>/metrics</a></li><li><a href='healthz'>/healthz</a></li>"
+            f"<li><a href='runbooks/'>/runbooks/</a> (what each alert means and what to do)</li></ul>"
             f"<h2>Detected LiteLLM schema</h2><table>{rows}</table></body></html>"
         )
 
