@@ -1147,6 +1147,8 @@ def test_wheel_installs_into_a_fresh_venv_like_the_dockerfile_and_runs(tmp_path)
     repo_sql = {str(p.relative_to(ROOT)).replace("sql/", "exporter/sql/", 1) for p in (ROOT / "sql").rglob("*.sql")}
     assert repo_sql <= set(names), sorted(repo_sql - set(names))
     assert {"exporter/sql/grants/exporter.json", "exporter/sql/grants/grafana.json"} <= set(names)
+    runbooks = {f"exporter/runbooks/{p.name}" for p in (ROOT / "docs" / "runbooks").glob("*.md")}
+    assert runbooks and runbooks <= set(names), "the runbooks /runbooks/ serves are not in the wheel"
     assert (
         any(n.startswith("exporter/access/migrations/versions/") for n in names)
         and "exporter/access/migrations/env.py" in names
