@@ -20,17 +20,13 @@ SELECT day, requested_model, model, api_provider, api_key, team, "user", end_use
        normalized_error, error_code, error_class, error_hint,
        count(*) AS requests,
        min(date_part('epoch', start_time)) AS first_start,
-       sum(CASE WHEN spend >= 0 AND spend < 'Infinity' THEN spend::numeric ELSE 0 END) AS spend,
-       sum(greatest(input_tokens, 0)) AS input_tokens,
-       sum(greatest(output_tokens, 0)) AS output_tokens,
-       sum(greatest(cache_read_tokens, 0)) AS cache_read_tokens,
-       sum(greatest(cache_creation_tokens, 0)) AS cache_creation_tokens,
+       -- what the counters sum (spec.SUMS; usd: exact, NaN/infinite/negative count 0; tokens: negative count 0):
+       -- expand: counter_sums
        sum(duration::numeric) FILTER (WHERE duration >= 0 AND duration < 'Infinity') AS duration_sum,
        sum(ttft::numeric) FILTER (WHERE ttft >= 0 AND ttft < 'Infinity') AS ttft_sum,
        count(*) FILTER (WHERE NOT (spend > '-Infinity' AND spend < 'Infinity')) AS nonfinite_spend,
        count(*) FILTER (WHERE spend < 0 AND spend > '-Infinity') AS negative_spend,
-       sum((COALESCE(input_tokens, 0) < 0)::int + (COALESCE(output_tokens, 0) < 0)::int  -- NULL counts 0
-           + negative_cache_tokens) AS negative_tokens,
+       -- expand: negative_tokens
        sum(huge_cache_tokens) AS huge_tokens,
        count(*) FILTER (WHERE duration < 0) AS negative_duration,
        count(*) FILTER (WHERE NOT (duration > '-Infinity' AND duration < 'Infinity')) AS nonfinite_duration,

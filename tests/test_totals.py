@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exporter.collect.totals import RAW_DIMS, ZERO, Observation, Tally, Totals, bucket, exact
-from exporter.metrics.spec import DURATION_BUCKETS, OTHER, TTFT_BUCKETS
+from exporter.metrics.spec import DURATION_BUCKETS, OTHER, SUMS, TTFT_BUCKETS
 
 pytestmark = pytest.mark.nodb
 
@@ -43,11 +43,10 @@ def observations(draw, max_rows: int = 60) -> list[Observation]:
                 status="failure" if failed else "success",
                 error_class=draw(st.sampled_from(["rate_limit", "timeout"])) if failed else "",
                 requests=1,
-                spend=exact(draw(st.floats(0, 50, allow_nan=False))),
-                input_tokens=draw(st.integers(0, 2**31 - 1)),
-                output_tokens=draw(st.integers(0, 2**31 - 1)),
-                cache_read_tokens=draw(st.integers(0, 10**6)),
-                cache_creation_tokens=draw(st.integers(0, 10**6)),
+                sums={
+                    v: exact(draw(st.floats(0, 50, allow_nan=False))) if unit == "usd" else draw(st.integers(0, 2**31))
+                    for v, unit in SUMS.items()
+                },
                 duration_bucket=bucket(DURATION_BUCKETS, duration),
                 duration_sum=exact(duration) if duration is not None else ZERO,
                 ttft_bucket=bucket(TTFT_BUCKETS, ttft),
@@ -116,8 +115,8 @@ def test_folding_keeps_every_total_exact(rows, limits):
     """However values are folded into __other__, the sums over all series are the sums over all rows."""
     tally = one_by_one(rows, limits)
     assert sum(t.requests for t in tally.totals.values()) == len(rows)
-    assert sum((t.spend for t in tally.totals.values()), Decimal(0)) == sum((r.spend for r in rows), Decimal(0))
-    assert sum(t.input_tokens for t in tally.totals.values()) == sum(r.input_tokens for r in rows)
+    for v in SUMS:
+        assert sum((t.sums[v] for t in tally.totals.values()), Decimal(0)) == sum((r.sums[v] for r in rows), Decimal(0))
     assert sum(sum(t.duration) for t in tally.totals.values()) == sum(r.duration_bucket is not None for r in rows)
     if limits is UNCAPPED:
         assert not any(OTHER in key for key in tally.totals)

@@ -77,7 +77,8 @@ def families(
         if name in _HISTOGRAMS:
             out.append(_histogram(fam, labels, named))
             continue
-        value_of, key_of = attrgetter(_VALUE[name]), _projection(labels)
+        value, key_of = _VALUE[name], _projection(labels)
+        value_of = attrgetter("requests") if value == "requests" else (lambda t, v=value: t.sums[v])
         errors_only = name == "litellm_db_errors_total"
         sums: dict[tuple, float] = {}
         for lbls, totals in named:

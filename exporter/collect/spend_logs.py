@@ -40,7 +40,7 @@ from exporter.config import Config
 from exporter.database import sqlfiles
 from exporter.database.schema import Capabilities
 from exporter.metrics import error_classes
-from exporter.metrics.spec import DEFAULT_LIMITS, DURATION_BUCKETS, TTFT_BUCKETS
+from exporter.metrics.spec import DEFAULT_LIMITS, DURATION_BUCKETS, SUMS, TTFT_BUCKETS
 
 log = logging.getLogger("exporter.spend_logs")
 _YEAR_ONE = datetime(1, 1, 1)
@@ -65,11 +65,7 @@ class _Row:
     dims: tuple
     start_epoch: float
     status: str
-    spend: float
-    input_tokens: int
-    output_tokens: int
-    cache_read_tokens: int | None
-    cache_creation_tokens: int | None
+    values: dict  # spec.SUMS value -> the row's column (spend, tokens; NULL, NaN or negative included)
     negative_cache_tokens: int  # how many of the two cache token values the row block clamped up to 0
     huge_cache_tokens: int  # ... or down to 1e15
     duration: float | None
@@ -341,11 +337,7 @@ class SpendLogs:
             dims=(row.requested_model, row.model, row.api_provider, row.api_key, row.team, row.user, row.end_user),
             start_epoch=_epoch(row.start_time),
             status=row.status,
-            spend=row.spend,
-            input_tokens=row.input_tokens,
-            output_tokens=row.output_tokens,
-            cache_read_tokens=row.cache_read_tokens,
-            cache_creation_tokens=row.cache_creation_tokens,
+            values={v: getattr(row, v) for v in SUMS},
             negative_cache_tokens=row.negative_cache_tokens,
             huge_cache_tokens=row.huge_cache_tokens,
             duration=row.duration,
@@ -366,11 +358,7 @@ class SpendLogs:
         error = error_classes.classify(g.normalized_error, g.error_code, g.error_class, g.error_hint) if failed else ""
         totals = Totals(
             requests=int(g.requests),
-            spend=g.spend or ZERO,
-            input_tokens=int(g.input_tokens or 0),
-            output_tokens=int(g.output_tokens or 0),
-            cache_read_tokens=int(g.cache_read_tokens or 0),
-            cache_creation_tokens=int(g.cache_creation_tokens or 0),
+            sums={v: (getattr(g, v) or ZERO) if unit == "usd" else int(getattr(g, v) or 0) for v, unit in SUMS.items()},
             duration=_buckets(g, "duration_w", DURATION_BUCKETS),
             duration_sum=g.duration_sum or ZERO,
             ttft=_buckets(g, "ttft_w", TTFT_BUCKETS),

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Context, Decimal
 
 from exporter.metrics import error_classes
-from exporter.metrics.spec import DURATION_BUCKETS, OTHER, TTFT_BUCKETS
+from exporter.metrics.spec import DURATION_BUCKETS, OTHER, SUMS, TTFT_BUCKETS
 
 # Raw dimensions in the order rows carry them; folded to at most `limit` values each.
 RAW_DIMS = ("requested_model", "model", "api_provider", "api_key", "team", "user", "end_user")
@@ -55,16 +55,21 @@ def exact(value: float) -> Decimal:
     return Decimal(format(value, ".15g"))
 
 
+_USD = tuple(v for v, unit in SUMS.items() if unit == "usd")  # exact decimals
+_COUNTS = tuple(v for v, unit in SUMS.items() if unit != "usd")  # integers
+
+
+def zero_sums() -> dict[str, Decimal | int]:
+    """Every value the counters sum (spec.SUMS), at zero."""
+    return {v: ZERO if unit == "usd" else 0 for v, unit in SUMS.items()}
+
+
 @dataclass
 class Totals:
     """Everything counted for one folded key."""
 
     requests: int = 0
-    spend: Decimal = ZERO
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_creation_tokens: int = 0
+    sums: dict[str, Decimal | int] = field(default_factory=zero_sums)  # spec.SUMS value -> its sum
     duration: list = field(default_factory=lambda: [0] * _N_DUR)  # per bucket, not cumulative
     duration_sum: Decimal = ZERO
     ttft: list = field(default_factory=lambda: [0] * _N_TTFT)
@@ -73,11 +78,11 @@ class Totals:
     def add(self, obs: Observation | Totals) -> None:
         """Add an observation, or another Totals."""
         self.requests += obs.requests
-        self.spend = _EXACT.add(self.spend, obs.spend)
-        self.input_tokens += obs.input_tokens
-        self.output_tokens += obs.output_tokens
-        self.cache_read_tokens += obs.cache_read_tokens
-        self.cache_creation_tokens += obs.cache_creation_tokens
+        mine, theirs = self.sums, obs.sums
+        for v in _USD:
+            mine[v] = _EXACT.add(mine[v], theirs[v])
+        for v in _COUNTS:
+            mine[v] += theirs[v]
         if isinstance(obs, Totals):
             self.duration = [a + b for a, b in zip(self.duration, obs.duration)]
             self.ttft = [a + b for a, b in zip(self.ttft, obs.ttft)]
@@ -102,11 +107,7 @@ class Observation:
     status: str
     error_class: str
     requests: int
-    spend: Decimal
-    input_tokens: int
-    output_tokens: int
-    cache_read_tokens: int
-    cache_creation_tokens: int
+    sums: dict[str, Decimal | int]  # spec.SUMS value -> the row's (or group's) amount
     duration_bucket: int | None
     duration_sum: Decimal
     ttft_bucket: int | None
@@ -130,20 +131,23 @@ class Skips(Counter):
 
 def clean_row(row, skips: Skips, db_now_epoch: float | None = None) -> Observation:
     """A SpendLogs row from sql/spend_logs_rows.sql -> an Observation, clamping what cannot be counted."""
-    spend = row.spend
-    if spend is None or not math.isfinite(spend):
-        skips["nonfinite_spend"] += 1
-        spend = 0.0
-    elif spend < 0:
-        skips["negative_spend"] += 1
-        spend = 0.0
-    tokens = []
-    for value in (row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_creation_tokens):
-        value = int(value or 0)
-        if value < 0:
-            skips["negative_tokens"] += 1
-            value = 0
-        tokens.append(value)
+    sums: dict[str, Decimal | int] = {}
+    for v, unit in SUMS.items():
+        value = row.values[v]
+        if unit == "usd":  # NaN, infinite or negative amounts count 0, and are counted by reason
+            if value is None or not math.isfinite(value):
+                skips["nonfinite_spend"] += 1
+                value = 0.0
+            elif value < 0:
+                skips["negative_spend"] += 1
+                value = 0.0
+            sums[v] = exact(value)
+        else:
+            value = int(value or 0)
+            if value < 0:
+                skips["negative_tokens"] += 1
+                value = 0
+            sums[v] = value
     # cache tokens arrive clamped to [0, 1e15] by the row block, with how many of the two it clamped
     for reason, clamped in (("negative_tokens", row.negative_cache_tokens), ("huge_tokens", row.huge_cache_tokens)):
         if clamped:
@@ -170,11 +174,7 @@ def clean_row(row, skips: Skips, db_now_epoch: float | None = None) -> Observati
         status="failure" if failed else "success",
         error_class=error,
         requests=1,
-        spend=exact(spend),
-        input_tokens=tokens[0],
-        output_tokens=tokens[1],
-        cache_read_tokens=tokens[2],
-        cache_creation_tokens=tokens[3],
+        sums=sums,
         duration_bucket=dur_bucket,
         duration_sum=exact(duration) if dur_bucket is not None else ZERO,
         ttft_bucket=ttft_bucket,
@@ -248,7 +248,7 @@ class Tally:
         spend = self._spend.setdefault(day, {})
         for i, value in enumerate(dims):
             per_value = spend.setdefault(i, {})
-            per_value[value] = _EXACT.add(per_value.get(value, ZERO), delta.spend)
+            per_value[value] = _EXACT.add(per_value.get(value, ZERO), delta.sums["spend"])  # ranked by spend
 
     def forget_before(self, day: int) -> None:
         """Drop what no day from `day` on needs (rows of earlier days are never applied again)."""

@@ -56,8 +56,15 @@ def _read(name: str) -> str:
 
 def _expansion(what: str, indent: str) -> str:
     """Text generated from the metric contract, so that it has one place (spec.py)."""
-    from exporter.metrics.spec import HISTOGRAMS
+    from exporter.metrics.spec import HISTOGRAMS, SUMS
 
+    if what == "counter_sums":  # one column per value the counters sum, as the exporter clamps single rows
+        usd = "sum(CASE WHEN {v} >= 0 AND {v} < 'Infinity' THEN {v}::numeric ELSE 0 END) AS {v},\n"
+        tokens = "sum(greatest({v}, 0)) AS {v},\n"
+        return "".join(indent + (usd if unit == "usd" else tokens).format(v=v) for v, unit in SUMS.items())
+    if what == "negative_tokens":  # token values below 0, counted 0 (NULL counts 0); cache tokens: the row block's
+        terms = " + ".join(f"(COALESCE({v}, 0) < 0)::int" for v, unit in SUMS.items() if unit == "tokens")
+        return f"{indent}sum({terms} + negative_cache_tokens) AS negative_tokens,\n"
     if what == "histogram_bucket_columns":  # rows per width_bucket value 0 .. len(bounds), one column each
         return (
             "".join(

@@ -65,6 +65,7 @@ class Family:
     allowed: tuple[str, ...] = ()  # labels a config may choose from (default: the default set)
     source: str = ""
     value: str = ""  # SpendLogs families: the column of the row block it sums (a histogram: the value it observes)
+    unit: str = ""  # what a counter sums: "rows", "usd" (exact decimals) or "tokens" (integers)
     buckets: tuple[float, ...] = ()  # histograms: upper bounds, in seconds
 
     @property
@@ -72,9 +73,12 @@ class Family:
         return self.allowed or self.labels
 
 
-def _spend_logs(name, help_text, value, labels=DEFAULT_COUNTER_LABELS, extra=(), typ="counter", buckets=()):
+def _spend_logs(
+    name, help_text, value, labels=DEFAULT_COUNTER_LABELS, extra=(), typ="counter", buckets=(), unit="tokens"
+):
     allowed = tuple(COUNTER_DIMS) + tuple(extra)
-    return Family(name, typ, help_text, tuple(labels), allowed, "LiteLLM_SpendLogs", value, tuple(buckets))
+    unit = "rows" if value == "requests" else unit if typ == "counter" else ""
+    return Family(name, typ, help_text, tuple(labels), allowed, "LiteLLM_SpendLogs", value, unit, tuple(buckets))
 
 
 SPEND_LOGS_FAMILIES = (
@@ -86,7 +90,10 @@ SPEND_LOGS_FAMILIES = (
         ("status",),
     ),
     _spend_logs(
-        "litellm_db_spend_usd_total", "Spend in USD of the requests in LiteLLM_SpendLogs (sum of spend).", "spend"
+        "litellm_db_spend_usd_total",
+        "Spend in USD of the requests in LiteLLM_SpendLogs (sum of spend).",
+        "spend",
+        unit="usd",
     ),
     _spend_logs("litellm_db_input_tokens_total", "Input (prompt) tokens of LiteLLM_SpendLogs rows.", "input_tokens"),
     _spend_logs(
@@ -133,6 +140,12 @@ SPEND_LOGS_FAMILIES = (
 )
 
 HISTOGRAMS = tuple(f for f in SPEND_LOGS_FAMILIES if f.type == "histogram")
+# What the SpendLogs counters sum besides rows: row block column -> unit ("usd" or "tokens"), in declaration order.
+# The exact totals (collect/totals.py), the cold start's aggregate (sql: `-- expand: counter_sums`) and the
+# families all follow this; a value that cannot be counted (NaN, negative) counts 0 and is counted by reason.
+SUMS: dict[str, str] = {
+    f.value: f.unit for f in SPEND_LOGS_FAMILIES if f.type == "counter" and f.unit in ("usd", "tokens")
+}
 
 _ENTITIES = {
     # entity: (labels, source table, what "spend" is)
