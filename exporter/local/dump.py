@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from exporter.errors import ExporterError
 from exporter.local.postgres import LocalPostgres, LocalPostgresError, resolve_bindir
@@ -112,7 +113,9 @@ def _check_tar(path: Path, gz: bool) -> None:
             if gz:  # a stream: read to its end, so a cut or corrupt gzip raises here
                 for m in members:
                     if m.isfile():
-                        tar.extractfile(m).read()
+                        member = tar.extractfile(m)
+                        assert member is not None  # extractfile returns None only for a non-file member
+                        member.read()
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise _incomplete(path, f"the tar archive is cut or corrupt: {exc}") from None
     if not gz and any(m.offset_data + m.size > path.stat().st_size for m in members):
@@ -125,9 +128,9 @@ def _check_tar(path: Path, gz: bool) -> None:
 class _Pump:
     """Copies a dump (decompressing it if gzipped) into a process's stdin, in a thread; keeps what it learns."""
 
-    src: object
-    raw: object
-    dst: object
+    src: IO[bytes] | gzip.GzipFile  # the dump as it is read: `raw`, or a gzip stream over it
+    raw: IO[bytes]  # the file itself, whose position is the progress
+    dst: IO[bytes]
     total: int
     limit: int  # bytes it may write at most (the free disk space): a decompression bomb stops here
     progress: Progress | None
@@ -196,10 +199,11 @@ def _restore_into(pg: LocalPostgres, path: Path, fmt: str, gz: bool, progress: P
             progress(total, total)
         return _outcome(pg, path, fmt, res.stderr)
     key = secrets.token_hex(16)
-    limit = shutil.disk_usage(pg.basedir).free
+    limit = shutil.disk_usage(pg.base).free
     with open(path, "rb") as raw:
         src = gzip.GzipFile(fileobj=raw) if gz else raw
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        assert proc.stdin is not None and proc.stderr is not None  # both are PIPE
         if fmt == "plain":  # restricted mode: from here on psql runs no meta-command but \unrestrict <key>
             proc.stdin.write(f"\\restrict {key}\n".encode())
         pump = _Pump(src, raw, proc.stdin, total, limit, progress).start()
@@ -211,7 +215,7 @@ def _restore_into(pg: LocalPostgres, path: Path, fmt: str, gz: bool, progress: P
         pump.thread.join()
     if isinstance(pump.error, OverflowError):
         raise DumpError(
-            f"{path}: decompresses to more than the {limit / 2**20:,.0f} MiB free in {pg.basedir.parent} "
+            f"{path}: decompresses to more than the {limit / 2**20:,.0f} MiB free in {pg.base.parent} "
             "(a decompression bomb, or too little space: set TMPDIR to a larger disk)"
         )
     if pump.error is not None:

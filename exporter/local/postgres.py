@@ -98,29 +98,49 @@ class LocalPostgres:
 
     # -- paths -------------------------------------------------------------------------------------
     @property
-    def datadir(self) -> Path:
-        return self.basedir / "data"
-
-    @property
-    def socketdir(self) -> Path:
+    def base(self) -> Path:
+        """`basedir`, which `__post_init__` always sets (the field is Optional only for the constructor)."""
+        if self.basedir is None:
+            raise LocalPostgresError("LocalPostgres.basedir is not set (was __post_init__ skipped?)")
         return self.basedir
 
     @property
+    def datadir(self) -> Path:
+        return self.base / "data"
+
+    @property
+    def socketdir(self) -> Path:
+        return self.base
+
+    @property
     def logfile(self) -> Path:
-        return self.basedir / "postgres.log"
+        return self.base / "postgres.log"
 
     def tool(self, name: str) -> str:
         return str(self.bindir / name)
 
     # -- lifecycle ---------------------------------------------------------------------------------
-    def _run(self, args: list[str], **kw) -> subprocess.CompletedProcess:
-        extra = {}
+    def _run(self, args: list[str], timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+        # None is subprocess's own default for user, group and extra_groups (keep the current ones)
+        user: int | None = None
+        group: int | None = None
+        extra_groups: list[int] | None = None
         if self._run_as:
             pw = pwd.getpwnam(self._run_as)
-            extra = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
+            user, group, extra_groups = pw.pw_uid, pw.pw_gid, []
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["LC_ALL"] = "C"
-        return subprocess.run(args, capture_output=True, text=True, env=env, cwd=self.basedir, **extra, **kw)
+        return subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=self.base,
+            user=user,
+            group=group,
+            extra_groups=extra_groups,
+            timeout=timeout,
+        )
 
     def _ensure_binaries_usable(self) -> None:
         """As root the server runs as `nobody`: copy the binaries into our directory if it cannot reach them."""
@@ -132,12 +152,14 @@ class LocalPostgres:
             ok = False
         if ok:
             return
-        target = self.basedir / "pginstall"
+        target = self.base / "pginstall"
         shutil.copytree(self.bindir.parent, target, symlinks=True)
         self.bindir = target / "bin"
         self._chown_tree(target)
 
     def _chown_tree(self, path: Path) -> None:
+        if self._run_as is None:
+            raise LocalPostgresError("_chown_tree is only for a server that runs as another user")
         pw = pwd.getpwnam(self._run_as)
         for root, dirs, files in os.walk(path):
             for name in [*dirs, *files]:
@@ -147,11 +169,11 @@ class LocalPostgres:
     def start(self, timeout: float = 60.0) -> LocalPostgres:
         if self._started:
             return self
-        self.basedir.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.basedir, 0o700)
+        self.base.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.base, 0o700)
         if self._run_as:
             pw = pwd.getpwnam(self._run_as)
-            os.chown(self.basedir, pw.pw_uid, pw.pw_gid)
+            os.chown(self.base, pw.pw_uid, pw.pw_gid)
         self._ensure_binaries_usable()
         if not (self.datadir / "PG_VERSION").exists():
             res = self._run(
@@ -284,7 +306,7 @@ class LocalPostgres:
         check: bool = True,
         timeout: float = 600,
         user: str = SUPERUSER,
-    ) -> subprocess.CompletedProcess:
+    ) -> subprocess.CompletedProcess[str]:
         cmd = [
             self.tool("psql"),
             "-X",

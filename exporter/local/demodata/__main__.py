@@ -16,6 +16,14 @@ from exporter.local.postgres import LocalPostgres, resolve_bindir
 BULK_LOAD_SETTINGS = {"shared_buffers": "1GB", "max_wal_size": "8GB", "checkpoint_timeout": "30min"}
 
 
+def _scalar(conn: psycopg.Connection, query: str) -> object:
+    """The one value of a query that returns one row."""
+    row = conn.execute(query).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from {query}")
+    return row[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m exporter.local.demodata", description=__doc__)
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -45,10 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = {} if args.server_defaults else dict(BULK_LOAD_SETTINGS)
     settings.update(s.split("=", 1) for s in args.setting)
     pg = LocalPostgres(resolve_bindir(args.postgres), settings=settings).start()
+    keep = False
     try:
         with psycopg.connect(pg.admin_conninfo(), autocommit=True) as conn:
             conn.execute("CREATE DATABASE litellm")
-            version = conn.execute("SHOW server_version").fetchone()[0]
+            version = _scalar(conn, "SHOW server_version")
         t0 = time.perf_counter()
         count = litellm_migrations.apply(pg, "litellm")
         print(f"PostgreSQL {version}: {count} LiteLLM migrations in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
@@ -64,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             chunk_rows=args.chunk_rows,
         )
         with psycopg.connect(conninfo) as conn:
-            size = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('\"LiteLLM_SpendLogs\"'))").fetchone()[0]
-            daily = conn.execute('SELECT count(*) FROM "LiteLLM_DailyUserSpend"').fetchone()[0]
+            size = _scalar(conn, "SELECT pg_size_pretty(pg_total_relation_size('\"LiteLLM_SpendLogs\"'))")
+            daily = _scalar(conn, 'SELECT count(*) FROM "LiteLLM_DailyUserSpend"')
         print(
             f"load: {st.spend_logs_rows:,} SpendLogs rows in {st.seconds:.1f} s = {st.rows_per_second:,.0f} rows/s "
             f"({st.chunks} chunks, {st.copy_megabytes:,.0f} MB of COPY text, SpendLogs {size} on disk, "
@@ -78,9 +87,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         if args.keep:
             print(f"kept: psql '{conninfo}'  (stop: pg_ctl -D {pg.datadir} stop)", file=sys.stderr)
-            pg = None
+            keep = True
     finally:
-        if pg is not None:
+        if not keep:
             pg.cleanup()
     return 0
 

@@ -29,7 +29,7 @@ def _reset_at(name: str, duration: str | None, end: datetime) -> datetime | None
 
 def hazards(end: datetime) -> dict[str, dict]:
     """When the blocked key was blocked and when the expired key expired (both before `end`)."""
-    out = {}
+    out: dict[str, dict[str, int | str]] = {}
     for k in cat.KEYS:
         if k.blocked:
             out[k.name] = {"blocked_from": to_ms(end - 2 * DAY)}
@@ -100,12 +100,12 @@ def build(end: datetime, days: float) -> dict[str, list[dict]]:
         if k.expired:
             row["expires"] = from_ms(hazards(end)[k.name]["expires"])
         if k.fallback_budget:
-            row["budget_id"] = f"budget-key-{k.name}"
+            budget_id = row["budget_id"] = f"budget-key-{k.name}"
             budgets.append(
                 {
-                    "budget_id": row["budget_id"],
+                    "budget_id": budget_id,
                     "budget_duration": "30d",
-                    "budget_reset_at": _reset_at(row["budget_id"], "30d", end),
+                    "budget_reset_at": _reset_at(budget_id, "30d", end),
                     "created_by": ADMIN,
                     "updated_by": ADMIN,
                     **common,
@@ -195,9 +195,12 @@ def apply_budgets(conn: psycopg.Connection, s: Schema) -> None:
     """Set the spend-derived limits once the rows are in (deterministic: spend is)."""
 
     def spend_of(table: str, col: str, value: str) -> float:
-        return conn.execute(
+        row = conn.execute(
             sql.SQL("SELECT spend FROM {} WHERE {} = %s").format(s.tbl(table), sql.Identifier(col)), (value,)
-        ).fetchone()[0]
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"{table} has no row with {col} = {value!r}")
+        return row[0]
 
     def update(table: str, col: str, value: str, **values) -> None:
         values = {k: v for k, v in values.items() if s.has(table, k)}

@@ -10,7 +10,7 @@ from operator import itemgetter
 from statistics import NormalDist
 
 from exporter.local.demodata import catalog as cat
-from exporter.local.demodata.profiles import KeyProfile, bare_dep, error_info, expand, message_for
+from exporter.local.demodata.profiles import Dep, KeyProfile, bare_dep, error_info, expand, message_for
 from exporter.local.demodata.rollup import Aggregates
 from exporter.local.demodata.schema import BASE_COLUMNS, OPTIONAL_COLUMNS
 from exporter.local.demodata.textfmt import NULL, ts_formatter
@@ -24,6 +24,13 @@ UNKNOWN_KEY_P = 0.002
 UNKNOWN_MODEL_P = 0.002
 PROMPT_TOO_LONG_P = 0.004
 STALL_P = 0.002
+
+
+def _deployment(dep: Dep) -> cat.Deployment:
+    """The deployment a request was routed to (only the bare deps of the proxy's own rejections have none)."""
+    if dep.d is None:
+        raise ValueError(f"{dep.frag.split(chr(9))[0]!r} has no deployment, but a request was routed to it")
+    return dep.d
 
 
 class RowGen:
@@ -73,7 +80,9 @@ class RowGen:
         st_ok = '"success"' if not self.has_status else "null"
         st_fail = '"failure"'
         late = [0]  # created_at of a request written late (0: written right after it ended)
-        end_ms, held, lines = timing.end_ms, [], []
+        end_ms = timing.end_ms
+        held: list[tuple[int, int, list[str]]] = []  # (release time, order, lines) of requests written late
+        lines: list[str] = []
         agg = Aggregates()
         exp = math.exp
 
@@ -190,12 +199,15 @@ class RowGen:
                     kind = perr[int(rnd() * nperr)]
                     if kind.name == "content_policy" and dep.provider != "azure":
                         kind = err["provider_rate_limit"]
-            d = dep.d
-            pt = 0 if (kind and kind.gateway) else int(exp(kp.p_mu + 0.9 * norm[bits(12)])) + 12
-            if pt and rnd() < 0.01:
-                pt *= 12
-            if pt and pt > d.context * 0.9:
-                pt = int(d.context * 0.9 * rnd()) + 100
+            if kind and kind.gateway:  # rejected before routing: no tokens, and `d` is neither needed nor bound
+                pt = 0
+            else:  # routed to a deployment: only the bare deps of gateway rejections have none
+                d = _deployment(dep)
+                pt = int(exp(kp.p_mu + 0.9 * norm[bits(12)])) + 12
+                if rnd() < 0.01:
+                    pt *= 12
+                if pt > d.context * 0.9:
+                    pt = int(d.context * 0.9 * rnd()) + 100
             h = f"{bits(256):064x}"  # the call id, and a trace id that becomes the session id on most rows
             call_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
             eu = kp.end_users[int(rnd() * len(kp.end_users))] if kp.end_users and rnd() < kp.end_user_p else ""

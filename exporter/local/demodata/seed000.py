@@ -20,6 +20,7 @@ import hashlib
 import random
 import uuid
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 import psycopg
 from psycopg import sql
@@ -54,7 +55,19 @@ PAID = {
     "z-ai/glm-4.6": 6,
     "x-ai/grok-4-fast": 4,
 }
-TOTALS = {"requests": 330, "failures": 106, "spend": 2.8577, "input": 9_745_108, "output": 100_371}
+
+
+class Totals(TypedDict):
+    """The seed's headline numbers, which `load` returns."""
+
+    requests: int
+    failures: int
+    spend: float
+    input: int
+    output: int
+
+
+TOTALS: Totals = {"requests": 330, "failures": 106, "spend": 2.8577, "input": 9_745_108, "output": 100_371}
 KEYS = {"llm-router": "assistant", "batch-replay": None}
 UA = ["User-Agent: python-httpx", "User-Agent: python-httpx/0.28.1"]
 _NOFB = "\n\nLiteLLM: model group '{g}' failed with the error above. No fallback was attempted."
@@ -179,7 +192,7 @@ def rows(end: datetime = END, seed: int = 0) -> list[dict]:
         first = start + timedelta(milliseconds=min(dur - 1, rng.randint(300, 1500))) if stream else stop
         key = "batch-replay" if n % 11 == 10 else "llm-router"
         call = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        meta = {
+        meta: dict[str, object] = {
             "user_api_key_alias": key,
             "status": "failure" if r["failed"] else "success",
             "litellm_call_id": call,

@@ -72,7 +72,7 @@ class Chunk:
 class Writer:
     def __init__(self, conn: psycopg.Connection, schema: Schema, columns: list[str]):
         self.conn, self.s, self.columns = conn, schema, columns
-        self.statements: list[tuple[sql.Composable, dict]] = []  # each with its parameters ("ts": at write)
+        self.statements: list[tuple[sql.Composed, dict[str, object]]] = []  # each with its parameters ("ts": at write)
 
     def setup(self) -> None:
         for name, cols in ((FINE, FINE_COLUMNS), (SPEND, SPEND_COLUMNS)):
@@ -87,7 +87,7 @@ class Writer:
         ]
         self.statements += self._entity_updates()
 
-    def _rollup(self, table: str) -> sql.Composable:
+    def _rollup(self, table: str) -> sql.Composed:
         """INSERT ... ON CONFLICT (LiteLLM's unique key) DO UPDATE SET col = col + EXCLUDED.col."""
         s, entity = self.s, DAILY_TABLES[table]
         expr, extra_from, where = ROLLUP_SOURCES[table]
@@ -132,9 +132,10 @@ class Writer:
             sets=sql.SQL(", ").join(sets),
         )
 
-    def _entity_updates(self) -> list[tuple[sql.Composable, dict]]:
+    def _entity_updates(self) -> list[tuple[sql.Composed, dict[str, object]]]:
         """Additive spend: `spend` counts the current budget period, `total_spend` (keys) every row."""
-        s, out = self.s, []
+        s = self.s
+        out: list[tuple[sql.Composed, dict[str, object]]] = []
         for kind, table, ids, (reset, dur), via_budget in ENTITIES:
             if not s.has(table, "spend") or (via_budget and not s.has(table, "budget_id")):
                 continue
